@@ -1,0 +1,461 @@
+"""``run(config)``: the whole analysis from a validated project config.
+
+register --geocode--> investments --overlay--> areas x survey panel --design--> roles
+--estimate--> effects; incidents --> density raster and hot spots; everything -->
+``karta.html``, ``resultat.gpkg`` (+ ``tathet.tif``) and ``rapport.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from trygg_geo.config import Config, load_config
+from trygg_geo.effects._result import Estimate
+from trygg_geo.effects.did import did_2x2
+from trygg_geo.effects.power import cost_per_point
+from trygg_geo.interventions import CATALOGUE, get_kind
+
+__all__ = ["Results", "run", "wave_dates", "cohort_of"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Results:
+    """Everything :func:`run` computed, and the paths it wrote.
+
+    Attributes
+    ----------
+    config
+        The validated config.
+    areas
+        Areas in the working CRS, with per-wave survey values (the ``omraden`` layer).
+    register
+        The register as read (one row per register row).
+    placed, unplaced
+        Geocoded investments and the rows that could not be placed, with reasons.
+        ``len(placed) + len(unplaced) == len(register)``.
+    panel
+        The survey panel (area x wave x indicator).
+    roles
+        Treated / control / spill / excluded per area, with cohort and investment ids.
+    effects
+        One row per estimate: per kind (pooled) and per investment.
+    paths
+        Output files written, by name.
+    """
+
+    config: Config
+    areas: gpd.GeoDataFrame
+    register: pd.DataFrame
+    placed: gpd.GeoDataFrame
+    unplaced: pd.DataFrame
+    panel: pd.DataFrame
+    roles: gpd.GeoDataFrame
+    effects: pd.DataFrame
+    hotspots: gpd.GeoDataFrame | None = None
+    density_path: Path | None = None
+    geocode_summary: pd.DataFrame | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Key figures (a "bokslut" row per kind)."""
+        from trygg_geo.report import bokslut
+
+        return bokslut(self)
+
+
+def wave_dates(waves: tuple[int, ...] | list[int], month: int, day: int) -> pd.Series:
+    """The fieldwork start date of each wave."""
+    return pd.Series([pd.Timestamp(int(w), month, day) for w in waves], index=list(waves))
+
+
+def cohort_of(completed: pd.Series, dates: pd.Series) -> pd.Series:
+    """The first wave whose fieldwork starts after ``completed`` (NA when none).
+
+    Investments completed before the first wave get cohort = the first wave; the caller
+    treats those as "already treated" (not evaluable, not controls).
+    """
+    w = np.array(dates.index, dtype=int)
+    d = dates.to_numpy(dtype="datetime64[ns]")
+    out = pd.Series(pd.NA, index=completed.index, dtype="Int64")
+    c = completed.to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(c)
+    pos = np.searchsorted(d, c[ok], side="right")
+    vals = np.where(pos < len(w), w[np.minimum(pos, len(w) - 1)], -1)
+    s = pd.Series(vals, index=completed.index[ok])
+    out.loc[s.index] = s.where(s >= 0, pd.NA).astype("Int64")
+    return out
+
+
+def _working_crs(cfg: Config, areas_crs: Any) -> pyproj.CRS:
+    if cfg.project.crs:
+        return pyproj.CRS.from_user_input(cfg.project.crs)
+    crs = pyproj.CRS.from_user_input(areas_crs)
+    return crs if crs.is_projected else pyproj.CRS.from_epsg(3006)
+
+
+def _load_gazetteer(path: Path, crs: pyproj.CRS) -> Any:
+    from trygg_geo.geocode import Gazetteer
+
+    name = path.name.lower()
+    if name.endswith((".osm", ".osm.bz2", ".osm.gz", ".xml")):
+        return Gazetteer.from_osm_xml(path, crs=crs)
+    if hasattr(Gazetteer, "from_path"):
+        return Gazetteer.from_path(path, crs=crs)
+    if name.endswith((".parquet", ".geoparquet")):
+        return Gazetteer.load(path)
+    return Gazetteer.from_address_file(path, crs=crs)
+
+
+def _representative_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """A point on each geometry: the point itself, a line's midpoint, a polygon's interior point."""
+    geoms = gdf.geometry
+    out = geoms.copy()
+    lines = geoms.geom_type.isin(["LineString", "MultiLineString"])
+    if lines.any():
+        out[lines] = geoms[lines].interpolate(0.5, normalized=True)
+    polys = geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    if polys.any():
+        out[polys] = geoms[polys].representative_point()
+    return out
+
+
+def _design(
+    areas: gpd.GeoDataFrame,
+    placed: gpd.GeoDataFrame,
+    unplaced: pd.DataFrame,
+    dates: pd.Series,
+) -> gpd.GeoDataFrame:
+    """Roles per area: treated (with cohort and kinds), control, or excluded (with the reason)."""
+    waves = list(dates.index)
+    roles = areas[["area_id", "name", "geometry"]].copy()
+    roles["role"] = "control"
+    roles["cohort"] = pd.Series(pd.NA, index=roles.index, dtype="Int64")
+    roles["kinds"] = ""
+    roles["investment_ids"] = ""
+    roles["reason"] = "no investment completed in the study window"
+    inv = placed[placed["area_id"].notna()].copy()
+    inv["cohort"] = cohort_of(inv["completed"], dates)
+    first = dates.iloc[0]
+    by_area = {a: g for a, g in inv.groupby("area_id")}
+    for i, row in roles.iterrows():
+        g = by_area.get(row["area_id"])
+        if g is None:
+            continue
+        done = g[g["completed"].notna()]
+        before = done[done["completed"] <= first]
+        window = done[(done["completed"] > first) & done["cohort"].notna()]
+        after = done[(done["completed"] > first) & done["cohort"].isna()]
+        planned = g[g["completed"].isna()]
+        roles.at[i, "investment_ids"] = ",".join(g["investment_id"].astype(str))
+        if len(window):
+            roles.at[i, "role"] = "treated"
+            roles.at[i, "cohort"] = int(window["cohort"].min())
+            roles.at[i, "kinds"] = ",".join(sorted(set(window["kind"].astype(str))))
+            roles.at[i, "reason"] = f"investment completed before the {int(window['cohort'].min())} wave"
+        elif len(before):
+            roles.at[i, "role"] = "excluded"
+            roles.at[i, "reason"] = f"already treated before the first wave ({waves[0]})"
+        elif len(after):
+            roles.at[i, "role"] = "excluded"
+            roles.at[i, "reason"] = f"investment completed after the last wave ({waves[-1]}): not yet measurable"
+        elif len(planned):
+            roles.at[i, "reason"] = "investment planned or not completed: still a control"
+    # areas named by investments that could not be placed may have been treated: never controls
+    if len(unplaced) and "district" in unplaced.columns:
+        from trygg_geo.interventions import fold_text
+
+        names = {fold_text(n): a for n, a in zip(areas["name"].astype(str), areas["area_id"], strict=True)}
+        ids = {fold_text(a): a for a in areas["area_id"].astype(str)}
+        done = unplaced[unplaced["completed"].notna()] if "completed" in unplaced.columns else unplaced
+        for d in done["district"].dropna().astype(str):
+            a = names.get(fold_text(d)) or ids.get(fold_text(d))
+            if a is None:
+                continue
+            m = (roles["area_id"] == a) & (roles["role"] == "control")
+            roles.loc[m, "role"] = "excluded"
+            roles.loc[m, "reason"] = "an investment here could not be placed, so the area may be treated"
+    return gpd.GeoDataFrame(roles, geometry="geometry", crs=areas.crs)
+
+
+def _effects(
+    panel: pd.DataFrame,
+    roles: gpd.GeoDataFrame,
+    placed: gpd.GeoDataFrame,
+    *,
+    indicator: str,
+    waves: list[int],
+    alpha: float,
+) -> pd.DataFrame:
+    level = 1 - alpha
+    controls = roles.loc[roles["role"] == "control", "area_id"].astype(str).tolist()
+    treated = roles[roles["role"] == "treated"]
+    rows: list[dict[str, Any]] = []
+    single_kind = treated[~treated["kinds"].str.contains(",")]
+    for kind in [*CATALOGUE, "annat"]:
+        units = single_kind[single_kind["kinds"] == kind]
+        t = {str(a): int(c) for a, c in zip(units["area_id"], units["cohort"], strict=True)}
+        if not t:
+            continue
+        est = did_2x2(panel, treated=t, controls=controls, waves=waves, indicator=indicator,
+                      label=kind, level=level)
+        inv = placed[placed["area_id"].astype(str).isin(t) & (placed["kind"] == kind) & placed["completed"].notna()]
+        spent = float(inv["spent_sek"].sum(min_count=1)) if len(inv) else float("nan")
+        cost = cost_per_point(spent, est)
+        rows.append(_effect_row(est, scope="kind", kind=kind, unit_ids=",".join(sorted(t)), spent=spent, cost=cost,
+                                indicator=indicator))
+    mixed = treated[treated["kinds"].str.contains(",")]
+    if len(mixed):
+        log.info("%d areas got several kinds in the window; they enter only the per-investment estimates",
+                 len(mixed))
+    # per investment: its area against the controls
+    inv_all = placed[placed["area_id"].notna() & placed["completed"].notna()]
+    role_by_area = roles.set_index("area_id")
+    for _, r in inv_all.iterrows():
+        a = str(r["area_id"])
+        if a not in role_by_area.index or role_by_area.at[a, "role"] != "treated":
+            continue
+        cohort = int(role_by_area.at[a, "cohort"])
+        est = did_2x2(panel, treated={a: cohort}, controls=controls, waves=waves, indicator=indicator,
+                      label=str(r["investment_id"]), level=level)
+        spent = float(r["spent_sek"]) if pd.notna(r["spent_sek"]) else float("nan")
+        rows.append(_effect_row(est, scope="investment", kind=str(r["kind"]), unit_ids=a,
+                                investment_id=str(r["investment_id"]), spent=spent,
+                                cost=cost_per_point(spent, est), indicator=indicator))
+    cols = ["scope", "kind", "investment_id", "unit_ids", "indicator", "method", "estimate", "se", "ci_low",
+            "ci_high", "p_value", "n_treated", "n_control", "n_respondents", "mde", "spent_sek",
+            "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high", "level"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _effect_row(est: Estimate, *, scope: str, kind: str, unit_ids: str, spent: float, cost: Any,
+                indicator: str, investment_id: str | None = None) -> dict[str, Any]:
+    return {
+        "scope": scope, "kind": kind, "investment_id": investment_id, "unit_ids": unit_ids,
+        "indicator": indicator, "method": est.method, "estimate": est.estimate, "se": est.se,
+        "ci_low": est.ci_low, "ci_high": est.ci_high, "p_value": est.p_value, "n_treated": est.n_treated,
+        "n_control": est.n_control, "n_respondents": est.extra.get("n_respondents", np.nan), "mde": est.mde,
+        "spent_sek": spent, "sek_per_point": cost.sek_per_point, "sek_per_point_ci_low": cost.ci_low,
+        "sek_per_point_ci_high": cost.ci_high, "level": est.level,
+    }
+
+
+def _area_values(areas: gpd.GeoDataFrame, panel: pd.DataFrame, *, indicator: str, waves: list[int],
+                 level: float) -> gpd.GeoDataFrame:
+    """Per-wave share, n and suppression per area; change between the last two waves with a CI."""
+    from scipy import stats
+
+    out = areas.copy()
+    p = panel[panel["indicator"] == indicator].set_index(["area_id", "wave"])
+    for w in waves:
+        idx = pd.MultiIndex.from_arrays([out["area_id"].astype(str), np.full(len(out), w)])
+        sub = p.reindex(idx)
+        out[f"{indicator}_{w}"] = sub["share"].to_numpy()
+        out[f"n_{w}"] = sub["n"].to_numpy()
+        out[f"supp_{w}"] = sub["suppressed"].fillna(True).astype(bool).to_numpy()
+    a, b = waves[-2], waves[-1]
+    idx_a = pd.MultiIndex.from_arrays([out["area_id"].astype(str), np.full(len(out), a)])
+    idx_b = pd.MultiIndex.from_arrays([out["area_id"].astype(str), np.full(len(out), b)])
+    pa, pb = p.reindex(idx_a), p.reindex(idx_b)
+    change = pb["share"].to_numpy() - pa["share"].to_numpy()
+    se = np.sqrt(pb["se"].to_numpy() ** 2 + pa["se"].to_numpy() ** 2)
+    z = stats.norm.ppf(0.5 + level / 2)
+    out["change"] = change
+    out["change_ci_low"] = change - z * se
+    out["change_ci_high"] = change + z * se
+    out["n"] = pb["n"].to_numpy()
+    out["suppressed"] = (pa["suppressed"].fillna(True).to_numpy().astype(bool)
+                         | pb["suppressed"].fillna(True).to_numpy().astype(bool))
+    out["significant"] = (out["change_ci_low"] > 0) | (out["change_ci_high"] < 0)
+    out.attrs["change_waves"] = (a, b)
+    return out
+
+
+def run(config: Config | str | Path, *, progress: Progress | None = None, write: bool = True) -> Results:
+    """Run the whole analysis described by ``config`` and write its outputs.
+
+    Parameters
+    ----------
+    config
+        A :class:`~trygg_geo.config.Config`, or the path of a ``projekt.toml``.
+    progress
+        Called with a short Swedish or English line before each stage (the CLI prints them).
+    write
+        Write ``karta.html``, ``resultat.gpkg``, the density GeoTIFF and ``rapport.md`` into
+        ``[output] folder``.
+
+    Returns
+    -------
+    Results
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    lang = cfg.project.language
+    say = progress or (lambda msg: log.info("%s", msg))
+    from trygg_geo.areas import read_areas
+    from trygg_geo.geocode import geocode_register
+    from trygg_geo.io import read_incidents, read_register
+    from trygg_geo.overlay import assign_to_areas
+    from trygg_geo.survey import read_survey, survey_panel
+
+    t = _texts(lang)
+    say(t["areas"])
+    a = cfg.areas
+    areas = read_areas(a.path, id_column=a.id_column, name_column=a.name_column,
+                       parent_column=a.parent_column, layer=a.layer, crs=a.crs)
+    crs = _working_crs(cfg, areas.crs)
+    areas = areas.to_crs(crs)
+
+    say(t["register"])
+    register = read_register(cfg.register.path, columns=cfg.register.columns or None, sheet=cfg.register.sheet)
+    say(t["geocode"])
+    gaz = _load_gazetteer(cfg.gazetteer.path, crs)
+    geo = geocode_register(register, gaz, extent=areas.geometry.union_all())
+    placed = geo.placed.to_crs(crs) if geo.placed.crs is not None else geo.placed
+    unplaced = geo.unplaced
+    if len(placed) + len(unplaced) != len(register):  # never silently lose a row
+        raise RuntimeError(
+            f"geocoding accounted for {len(placed) + len(unplaced)} of {len(register)} register rows"
+        )
+    placed = placed.copy()
+    placed["area_id"] = assign_to_areas(_representative_points(placed), areas, area_id="area_id") \
+        if len(placed) else pd.Series(dtype="string")
+
+    say(t["survey"])
+    waves = list(cfg.analysis.waves)
+    raw_survey = read_survey(cfg.survey.path, columns=cfg.survey.columns or None)
+    panel = survey_panel(raw_survey, min_n=cfg.survey.min_n)
+    panel["area_id"] = panel["area_id"].astype(str)
+    if not waves:
+        waves = sorted(int(w) for w in panel["wave"].unique())
+    dates = wave_dates(waves, cfg.analysis.wave_month, cfg.analysis.wave_day)
+
+    say(t["design"])
+    roles = _design(areas, placed, unplaced, dates)
+    say(t["effects"])
+    effects = _effects(panel, roles, placed, indicator=cfg.survey.indicator, waves=waves, alpha=cfg.analysis.alpha)
+    area_values = _area_values(areas, panel, indicator=cfg.survey.indicator, waves=waves,
+                               level=1 - cfg.analysis.alpha)
+
+    hotspots = None
+    density = None
+    if cfg.incidents is not None:
+        say(t["incidents"])
+        from trygg_geo.density import kernel_density
+        from trygg_geo.hotspots import hot_spots
+
+        inc = read_incidents(cfg.incidents.path, crs=cfg.incidents.crs, columns=cfg.incidents.columns or None)
+        inc = inc.to_crs(crs)
+        density = kernel_density(inc, cell_size=50.0)
+        hs = hot_spots(inc, cell_size=250.0, seed=cfg.analysis.seed)
+        hotspots = hs.cells
+
+    res = Results(config=cfg, areas=area_values, register=register, placed=placed, unplaced=unplaced,
+                  panel=panel, roles=roles, effects=effects, hotspots=hotspots,
+                  geocode_summary=geo.summary() if hasattr(geo, "summary") else None)
+    if write:
+        say(t["write"])
+        _write_outputs(res, density=density)
+    return res
+
+
+def _write_outputs(res: Results, *, density: Any) -> None:
+    from trygg_geo.export import write_geopackage
+    from trygg_geo.maps import build_map, save_map
+    from trygg_geo.report import write_report
+
+    cfg = res.config
+    out = cfg.output.folder
+    out.mkdir(parents=True, exist_ok=True)
+    lang = cfg.project.language
+    crs = res.areas.crs
+    if density is not None:
+        res.density_path = density.to_geotiff(out / cfg.output.density)
+        res.paths["density"] = res.density_path
+    layers = gpkg_layers(res)
+    write_geopackage(out / cfg.output.geopackage, layers, crs=crs, lang=lang)
+    res.paths["geopackage"] = out / cfg.output.geopackage
+
+    inv = _investments_with_effects(res)
+    m = build_map(areas=res.areas, investments=inv, units=res.roles, hotspots=_hot_only(res.hotspots),
+                  density=res.density_path, title=cfg.project.name, lang=lang)
+    res.paths["map"] = save_map(m, out / cfg.output.map)
+    res.paths["report"] = write_report(res, out / cfg.output.report)
+
+
+def _hot_only(cells: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if cells is None:
+        return None
+    return cells[cells["gi_class"] != "ns"]
+
+
+def _investments_with_effects(res: Results) -> gpd.GeoDataFrame:
+    inv = res.placed.copy()
+    eff = res.effects[res.effects["scope"] == "investment"].set_index("investment_id")
+    for src, dst in (("estimate", "effect_estimate"), ("ci_low", "effect_ci_low"),
+                     ("ci_high", "effect_ci_high"), ("mde", "effect_mde")):
+        inv[dst] = inv["investment_id"].astype(str).map(eff[src]) if len(eff) else np.nan
+    return inv
+
+
+def gpkg_layers(res: Results) -> dict[str, pd.DataFrame]:
+    """The GeoPackage layers of DESIGN.md, built from the results."""
+    keep = ["investment_id", "name", "kind", "kind_raw", "board", "district", "address", "granted_sek",
+            "spent_sek", "started", "completed", "status", "area_id", "geocode_method", "geocode_score",
+            "geocode_flag", "read_flag", "source_row"]
+    placed = res.placed.copy()
+    placed["status"] = np.where(placed["completed"].notna(), "genomford", "ej_genomford")
+    placed = placed[[c for c in keep if c in placed.columns] + ["geometry"]]
+    gt = placed.geometry.geom_type
+    layers: dict[str, pd.DataFrame] = {
+        "investeringar_punkt": placed[gt.isin(["Point", "MultiPoint"])],
+        "investeringar_linje": placed[gt.isin(["LineString", "MultiLineString"])],
+        "investeringar_yta": placed[gt.isin(["Polygon", "MultiPolygon"])],
+    }
+    un = res.unplaced.copy()
+    ucols = ["source_row", "investment_id", "name", "kind", "address", "district", "granted_sek", "spent_sek",
+             "completed", "raw_text", "reason", "reason_text"]
+    layers["ej_placerade"] = pd.DataFrame(un[[c for c in ucols if c in un.columns]])
+    areas = res.areas.copy()
+    areas = areas.rename(columns={"parent": "parent"})
+    layers["omraden"] = areas
+    roles = res.roles
+    for role, name in (("treated", "behandling"), ("control", "kontroll"), ("spill", "spill")):
+        layers[name] = roles[roles["role"] == role][["area_id", "name", "role", "cohort", "kinds",
+                                                     "investment_ids", "reason", "geometry"]]
+    layers["effekter"] = res.effects.copy()
+    if res.hotspots is not None:
+        layers["otrygga_platser"] = res.hotspots
+    return layers
+
+
+def _texts(lang: str) -> dict[str, str]:
+    sv = {
+        "areas": "Läser områden", "register": "Läser investeringsregistret", "geocode": "Geokodar investeringar",
+        "survey": "Läser trygghetsmätningen", "design": "Väljer behandlade områden och kontrollområden",
+        "effects": "Skattar effekter", "incidents": "Beräknar täthet och otrygga platser",
+        "write": "Skriver karta, GeoPackage och rapport",
+    }
+    en = {
+        "areas": "Reading areas", "register": "Reading the investment register", "geocode": "Geocoding investments",
+        "survey": "Reading the safety survey", "design": "Choosing treated and control areas",
+        "effects": "Estimating effects", "incidents": "Computing density and unsafe places",
+        "write": "Writing map, GeoPackage and report",
+    }
+    return sv if lang == "sv" else en
+
+
+def kind_label(kind: str, lang: str) -> str:
+    return get_kind(kind).label(lang)

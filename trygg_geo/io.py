@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 #: units such as "(kr)" are ignored). A config mapping overrides these.
 REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "investment_id": ("id", "projekt-id", "projektid", "projektnummer", "projektnr", "diarienummer",
-                      "dnr", "diarienr", "investerings-id", "lopnummer", "nr"),
+                      "dnr", "diarienr", "investerings-id", "löpnummer", "löpnr", "nr"),
     "name": ("namn", "projektnamn", "benämning", "projekt", "titel", "name", "beskrivning"),
     "kind": ("åtgärd", "åtgärdstyp", "typ", "kategori", "insats", "typ av åtgärd", "åtgärdskategori",
              "kind", "type", "insatstyp"),

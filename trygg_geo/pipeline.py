@@ -133,6 +133,50 @@ def _representative_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return out
 
 
+def _reconcile_districts(placed: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Use the register's district column where the geometry alone is ambiguous.
+
+    A street-level match ("Almstigen", no house number) gives the whole street, which may run
+    through several districts. When the row names a district that is one of the areas, the
+    geometry is clipped to that district (flag ``clipped_to_district``). Any placed row whose
+    geometry does not touch the district it names is flagged ``district_mismatch`` (kept as
+    placed: the register's district may be the wrong one).
+    """
+    from trygg_geo.interventions import fold_text
+
+    if "district" not in placed.columns or placed.empty:
+        return placed
+    by_name = {fold_text(n): i for i, n in zip(areas.index, areas["name"].astype(str), strict=True)}
+    by_id = {fold_text(a): i for i, a in zip(areas.index, areas["area_id"].astype(str), strict=True)}
+    out = placed.copy()
+    flags = out["geocode_flag"].astype("string").fillna("") if "geocode_flag" in out.columns else \
+        pd.Series("", index=out.index, dtype="string")
+    for i, row in out.iterrows():
+        d = row["district"]
+        if pd.isna(d):
+            continue
+        k = by_name.get(fold_text(str(d)), by_id.get(fold_text(str(d))))
+        if k is None:
+            continue
+        area = areas.geometry.loc[k]
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        add = ""
+        if row.get("geocode_method") == "street" and not area.contains(geom) and geom.intersects(area):
+            part = geom.intersection(area)
+            if not part.is_empty and part.geom_type == geom.geom_type or (
+                    not part.is_empty and geom.geom_type.replace("Multi", "") in part.geom_type):
+                out.at[i, "geometry"] = part
+                add = "clipped_to_district"
+        elif not geom.intersects(area):
+            add = "district_mismatch"
+        if add:
+            flags.at[i] = ",".join(f for f in (flags.at[i], add) if f)
+    out["geocode_flag"] = flags
+    return out
+
+
 def _design(
     areas: gpd.GeoDataFrame,
     placed: gpd.GeoDataFrame,
@@ -232,10 +276,12 @@ def _effects(
         est = did_2x2(panel, treated={a: cohort}, controls=controls, waves=waves, indicator=indicator,
                       label=str(r["investment_id"]), level=level)
         spent = float(r["spent_sek"]) if pd.notna(r["spent_sek"]) else float("nan")
-        rows.append(_effect_row(est, scope="investment", kind=str(r["kind"]), unit_ids=a,
-                                investment_id=str(r["investment_id"]), spent=spent,
-                                cost=cost_per_point(spent, est), indicator=indicator))
-    cols = ["scope", "kind", "investment_id", "unit_ids", "indicator", "method", "estimate", "se", "ci_low",
+        row = _effect_row(est, scope="investment", kind=str(r["kind"]), unit_ids=a,
+                          investment_id=str(r["investment_id"]), spent=spent,
+                          cost=cost_per_point(spent, est), indicator=indicator)
+        row["source_row"] = int(r["source_row"])
+        rows.append(row)
+    cols = ["scope", "kind", "investment_id", "source_row", "unit_ids", "indicator", "method", "estimate", "se", "ci_low",
             "ci_high", "p_value", "n_treated", "n_control", "n_respondents", "mde", "spent_sek",
             "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high", "level"]
     return pd.DataFrame(rows, columns=cols)
@@ -248,7 +294,7 @@ def _effect_row(est: Estimate, *, scope: str, kind: str, unit_ids: str, spent: f
         "indicator": indicator, "method": est.method, "estimate": est.estimate, "se": est.se,
         "ci_low": est.ci_low, "ci_high": est.ci_high, "p_value": est.p_value, "n_treated": est.n_treated,
         "n_control": est.n_control, "n_respondents": est.extra.get("n_respondents", np.nan), "mde": est.mde,
-        "spent_sek": spent, "sek_per_point": cost.sek_per_point, "sek_per_point_ci_low": cost.ci_low,
+        "source_row": pd.NA, "spent_sek": spent, "sek_per_point": cost.sek_per_point, "sek_per_point_ci_low": cost.ci_low,
         "sek_per_point_ci_high": cost.ci_high, "level": est.level,
     }
 
@@ -329,7 +375,7 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
         raise RuntimeError(
             f"geocoding accounted for {len(placed) + len(unplaced)} of {len(register)} register rows"
         )
-    placed = placed.copy()
+    placed = _reconcile_districts(placed.copy(), areas)
     placed["area_id"] = assign_to_areas(_representative_points(placed), areas, area_id="area_id") \
         if len(placed) else pd.Series(dtype="string")
 
@@ -403,10 +449,10 @@ def _hot_only(cells: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
 
 def _investments_with_effects(res: Results) -> gpd.GeoDataFrame:
     inv = res.placed.copy()
-    eff = res.effects[res.effects["scope"] == "investment"].set_index("investment_id")
+    eff = res.effects[res.effects["scope"] == "investment"].set_index("source_row")
     for src, dst in (("estimate", "effect_estimate"), ("ci_low", "effect_ci_low"),
                      ("ci_high", "effect_ci_high"), ("mde", "effect_mde")):
-        inv[dst] = inv["investment_id"].astype(str).map(eff[src]) if len(eff) else np.nan
+        inv[dst] = inv["source_row"].astype(int).map(eff[src]) if len(eff) else np.nan
     return inv
 
 

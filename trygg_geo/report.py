@@ -284,15 +284,13 @@ def build_report(res: Results) -> list[Block]:
         blocks.append(Block("figure", png, caption=t["trends"]))
 
     blocks.append(Block("h2", t["projects"]))
-    eff_inv = res.effects[res.effects["scope"] == "investment"].set_index("investment_id")
+    eff_inv = res.effects[res.effects["scope"] == "investment"].set_index("source_row")
     placed_area = res.placed.set_index("source_row")["area_id"] if len(res.placed) else pd.Series(dtype=object)
     area_name = res.areas.set_index("area_id")["name"]
     prow = []
     for _, r in reg.iterrows():
         iid = str(r["investment_id"])
-        e = eff_inv.loc[iid] if iid in eff_inv.index else None
-        if isinstance(e, pd.DataFrame):
-            e = e.iloc[0]
+        e = eff_inv.loc[r["source_row"]] if r["source_row"] in eff_inv.index else None
         a = placed_area.get(r["source_row"], None)
         granted, spent = r["granted_sek"], r["spent_sek"]
         surplus = granted - spent if pd.notna(granted) and pd.notna(spent) else np.nan

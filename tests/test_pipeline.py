@@ -123,7 +123,7 @@ def test_treated_areas_match_the_plan(demo) -> None:
     missed = {d for d in planned if roles.at[d, "role"] != "treated"}
     # a planned area is treated, or excluded because one of its investments could not be placed
     for d in missed:
-        assert roles.at[d, "role"] == "excluded" and "could not be placed" in roles.at[d, "reason"], d
+        assert roles.at[d, "role"] == "excluded" and "could not be placed" in roles.at[d, "reason_text"], d
     assert len(missed) <= 2
     assert set(res.roles.loc[res.roles["role"] == "control", "area_id"]) <= set(truth["control_districts"])
 

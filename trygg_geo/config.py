@@ -41,6 +41,7 @@ Example ``projekt.toml``::
     wave_month = 9
     wave_day = 15
     alpha = 0.05
+    spillover = "none"         # none | adjacent (contiguous areas) | distance (with spill_distance_m)
 
     [output]
     folder = "resultat"
@@ -123,6 +124,8 @@ class AnalysisSection:
     alpha: float = 0.05
     icc: float = 0.02
     seed: int = 0
+    spillover: str = "none"
+    spill_distance_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,11 @@ class Config:
             raise ConfigError(f"{_where(src)}: [project] language = '{lang}'. Fix: use 'sv' or 'en'.")
         if cfg.survey.min_n < 1:
             raise ConfigError(f"{_where(src)}: [survey] min_n must be at least 1.")
+        if cfg.analysis.spillover not in ("none", "adjacent", "distance"):
+            raise ConfigError(f"{_where(src)}: [analysis] spillover = '{cfg.analysis.spillover}'. "
+                              "Fix: use 'none', 'adjacent' or 'distance' (with spill_distance_m).")
+        if cfg.analysis.spillover == "distance" and not cfg.analysis.spill_distance_m:
+            raise ConfigError(f"{_where(src)}: [analysis] spillover = 'distance' needs spill_distance_m.")
         if not 0 < cfg.analysis.alpha < 0.5:
             raise ConfigError(f"{_where(src)}: [analysis] alpha must be between 0 and 0.5.")
         return cfg

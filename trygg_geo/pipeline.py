@@ -108,16 +108,10 @@ def _working_crs(cfg: Config, areas_crs: Any) -> pyproj.CRS:
 
 
 def _load_gazetteer(path: Path, crs: pyproj.CRS) -> Any:
+    """An OSM XML file, an address-point file, or a saved gazetteer (dispatched on the file)."""
     from trygg_geo.geocode import Gazetteer
 
-    name = path.name.lower()
-    if name.endswith((".osm", ".osm.bz2", ".osm.gz", ".xml")):
-        return Gazetteer.from_osm_xml(path, crs=crs)
-    if hasattr(Gazetteer, "from_path"):
-        return Gazetteer.from_path(path, crs=crs)
-    if name.endswith((".parquet", ".geoparquet")):
-        return Gazetteer.load(path)
-    return Gazetteer.from_address_file(path, crs=crs)
+    return Gazetteer.from_path(path, crs=crs)
 
 
 def _representative_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -182,56 +176,37 @@ def _design(
     placed: gpd.GeoDataFrame,
     unplaced: pd.DataFrame,
     dates: pd.Series,
+    *,
+    spillover: str | None = None,
+    spill_distance_m: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Roles per area: treated (with cohort and kinds), control, or excluded (with the reason)."""
-    waves = list(dates.index)
-    roles = areas[["area_id", "name", "geometry"]].copy()
-    roles["role"] = "control"
-    roles["cohort"] = pd.Series(pd.NA, index=roles.index, dtype="Int64")
-    roles["kinds"] = ""
-    roles["investment_ids"] = ""
-    roles["reason"] = "no investment completed in the study window"
-    inv = placed[placed["area_id"].notna()].copy()
-    inv["cohort"] = cohort_of(inv["completed"], dates)
-    first = dates.iloc[0]
-    by_area = {a: g for a, g in inv.groupby("area_id")}
-    for i, row in roles.iterrows():
-        g = by_area.get(row["area_id"])
-        if g is None:
-            continue
-        done = g[g["completed"].notna()]
-        before = done[done["completed"] <= first]
-        window = done[(done["completed"] > first) & done["cohort"].notna()]
-        after = done[(done["completed"] > first) & done["cohort"].isna()]
-        planned = g[g["completed"].isna()]
-        roles.at[i, "investment_ids"] = ",".join(g["investment_id"].astype(str))
-        if len(window):
-            roles.at[i, "role"] = "treated"
-            roles.at[i, "cohort"] = int(window["cohort"].min())
-            roles.at[i, "kinds"] = ",".join(sorted(set(window["kind"].astype(str))))
-            roles.at[i, "reason"] = f"investment completed before the {int(window['cohort'].min())} wave"
-        elif len(before):
-            roles.at[i, "role"] = "excluded"
-            roles.at[i, "reason"] = f"already treated before the first wave ({waves[0]})"
-        elif len(after):
-            roles.at[i, "role"] = "excluded"
-            roles.at[i, "reason"] = f"investment completed after the last wave ({waves[-1]}): not yet measurable"
-        elif len(planned):
-            roles.at[i, "reason"] = "investment planned or not completed: still a control"
-    # areas named by investments that could not be placed may have been treated: never controls
-    if len(unplaced) and "district" in unplaced.columns:
-        from trygg_geo.interventions import fold_text
+    """Roles per area (:func:`trygg_geo.design.assign_roles`), plus the kinds that treated each area.
 
+    On top of :func:`assign_roles`: an area named in the district column of a completed
+    investment that could not be placed may have been treated, so it is never a control.
+    """
+    from trygg_geo.design import assign_roles
+    from trygg_geo.interventions import fold_text
+
+    design = assign_roles(areas, placed, waves=dict(dates.items()), spillover=spillover,  # type: ignore[arg-type]
+                          spill_distance_m=spill_distance_m)
+    roles = design.roles.merge(areas[["area_id", "name"]], on="area_id", how="left")
+    links = design.links
+    counted = links[links["counted"] & (links["timing"] == "in_window")]
+    kind_of = placed.drop_duplicates("investment_id").set_index("investment_id")["kind"].astype(str)
+    kinds = counted.assign(kind=counted["investment_id"].map(kind_of)).groupby("area_id")["kind"].agg(
+        lambda k: ",".join(sorted(set(k))))
+    roles["kinds"] = roles["area_id"].map(kinds).fillna("")
+    if len(unplaced) and "district" in unplaced.columns:
         names = {fold_text(n): a for n, a in zip(areas["name"].astype(str), areas["area_id"], strict=True)}
         ids = {fold_text(a): a for a in areas["area_id"].astype(str)}
         done = unplaced[unplaced["completed"].notna()] if "completed" in unplaced.columns else unplaced
         for d in done["district"].dropna().astype(str):
             a = names.get(fold_text(d)) or ids.get(fold_text(d))
-            if a is None:
-                continue
             m = (roles["area_id"] == a) & (roles["role"] == "control")
             roles.loc[m, "role"] = "excluded"
-            roles.loc[m, "reason"] = "an investment here could not be placed, so the area may be treated"
+            roles.loc[m, "reason"] = "unplaced_investment"
+            roles.loc[m, "reason_text"] = "an investment here could not be placed, so the area may be treated"
     return gpd.GeoDataFrame(roles, geometry="geometry", crs=areas.crs)
 
 
@@ -389,7 +364,10 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
     dates = wave_dates(waves, cfg.analysis.wave_month, cfg.analysis.wave_day)
 
     say(t["design"])
-    roles = _design(areas, placed, unplaced, dates)
+    an = cfg.analysis
+    roles = _design(areas, placed, unplaced, dates,
+                    spillover=None if an.spillover == "none" else an.spillover,
+                    spill_distance_m=an.spill_distance_m)
     say(t["effects"])
     effects = _effects(panel, roles, placed, indicator=cfg.survey.indicator, waves=waves, alpha=cfg.analysis.alpha)
     area_values = _area_values(areas, panel, indicator=cfg.survey.indicator, waves=waves,
@@ -480,7 +458,7 @@ def gpkg_layers(res: Results) -> dict[str, pd.DataFrame]:
     roles = res.roles
     for role, name in (("treated", "behandling"), ("control", "kontroll"), ("spill", "spill")):
         layers[name] = roles[roles["role"] == role][["area_id", "name", "role", "cohort", "kinds",
-                                                     "investment_ids", "reason", "geometry"]]
+                                                     "investment_ids", "reason", "reason_text", "geometry"]]
     layers["effekter"] = res.effects.copy()
     if res.hotspots is not None:
         layers["otrygga_platser"] = res.hotspots

@@ -1,0 +1,229 @@
+"""Coordinates given in register rows: CRS detection, swapped x/y, extent checks.
+
+The order of coordinates is fixed: ``x`` is easting or longitude, ``y`` northing or latitude.
+A row's coordinates are tried in its declared CRS, then swapped, then (when no CRS is declared
+or the declared one does not fit) in the CRSs used in Sweden: WGS84, SWEREF 99 TM, the 12
+SWEREF 99 local zones and RT90 2.5 gon V. The first interpretation that falls inside the
+extent wins and is flagged (``swapped_xy``, ``crs_detected``, ``crs_mismatch``). Values that
+fall nowhere in the extent but somewhere in Sweden are placed and flagged ``outside_extent``;
+values that fit nothing are ``impossible_coordinates``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as CRSErr
+from shapely.geometry.base import BaseGeometry
+
+__all__ = ["SWEDEN_LONLAT", "CoordinateFix", "parse_crs", "resolve_coordinates"]
+
+#: Sweden's bounding box in lon/lat, with a margin.
+SWEDEN_LONLAT = (10.0, 55.0, 24.5, 69.5)
+_CANDIDATES = ["EPSG:4326", "EPSG:3006", *[f"EPSG:{c}" for c in range(3007, 3019)], "EPSG:3021"]
+_ALIASES = {
+    "wgs84": "EPSG:4326", "wgs 84": "EPSG:4326", "latlon": "EPSG:4326", "lat lon": "EPSG:4326",
+    "sweref99tm": "EPSG:3006", "sweref 99 tm": "EPSG:3006", "sweref99": "EPSG:3006",
+    "sweref 99": "EPSG:3006", "rt90": "EPSG:3021", "rt 90": "EPSG:3021",
+    "rt90 2.5 gon v": "EPSG:3021", "rt 90 2.5 gon v": "EPSG:3021",
+}
+_ZONES = {"12 00": 3007, "13 30": 3008, "15 00": 3009, "16 30": 3010, "18 00": 3011,
+          "14 15": 3012, "15 45": 3013, "17 15": 3014, "18 45": 3015, "20 15": 3016,
+          "21 45": 3017, "23 15": 3018}
+
+
+@lru_cache(maxsize=64)
+def parse_crs(text: str) -> str | None:
+    """A CRS as written in a register (``3006``, ``EPSG:3011``, ``SWEREF 99 18 00``, ``WGS84``)
+    as an ``EPSG:`` string, or None when it cannot be read.
+
+    >>> parse_crs("SWEREF 99 18 00"), parse_crs("3006"), parse_crs("wgs84"), parse_crs("nonsense")
+    ('EPSG:3011', 'EPSG:3006', 'EPSG:4326', None)
+    """
+    t = re.sub(r"\s+", " ", str(text).strip().lower())
+    if not t:
+        return None
+    if t.isdigit():
+        t = f"epsg:{t}"
+    if t in _ALIASES:
+        return _ALIASES[t]
+    m = re.search(r"sweref ?99 ?(\d\d) ?(\d\d)", t)
+    if m:
+        z = _ZONES.get(f"{m.group(1)} {m.group(2)}")
+        return f"EPSG:{z}" if z else None
+    try:
+        crs = CRS.from_user_input(t)
+    except (CRSErr, TypeError, ValueError):
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_string()
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+@dataclass(frozen=True)
+class CoordinateFix:
+    """The interpretation chosen for each row (arrays aligned with the input).
+
+    Attributes
+    ----------
+    x, y
+        Coordinates in the working CRS (NaN where impossible).
+    ok
+        True where an interpretation was found.
+    flags
+        Per row, a list of flags.
+    score
+        Per row, 100 (declared CRS, inside), 90 (swapped or detected), 50 (outside extent).
+    src, swapped
+        Per row, the CRS chosen (``""`` when none) and whether x and y were swapped.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    ok: np.ndarray
+    flags: list[list[str]]
+    score: np.ndarray
+    src: np.ndarray
+    swapped: np.ndarray
+
+
+def _in_sweden(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if src == "EPSG:4326":
+        lon, lat = x, y
+    else:
+        with np.errstate(all="ignore"):
+            lon, lat = _transformer(src, "EPSG:4326").transform(x, y)
+    lo0, la0, lo1, la1 = SWEDEN_LONLAT
+    return np.isfinite(lon) & np.isfinite(lat) & (lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1)
+
+
+def _plausible_range(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cheap value-range checks so that, e.g., lon/lat numbers are not read as metres."""
+    if src == "EPSG:4326":
+        return (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    if src == "EPSG:3006":
+        return (x > 200_000) & (x < 1_000_000) & (y > 6_000_000) & (y < 7_800_000)
+    if src == "EPSG:3021":
+        return (x > 6_000_000) & (x < 7_800_000) & (y > 1_100_000) & (y < 2_000_000)
+    if src.startswith("EPSG:30") and 3007 <= int(src[5:]) <= 3018:
+        return (x > 50_000) & (x < 300_000) & (y > 6_000_000) & (y < 7_800_000)
+    return np.ones(len(x), dtype=bool)
+
+
+def resolve_coordinates(
+    x: np.ndarray,
+    y: np.ndarray,
+    declared: list[str | None],
+    *,
+    working_crs: str,
+    extent: BaseGeometry | None,
+) -> CoordinateFix:
+    """Choose, per row, the CRS and order that put the point where it belongs.
+
+    Parameters
+    ----------
+    x, y
+        Floats as written (x = easting or longitude). NaN where missing.
+    declared
+        Per row, the declared CRS (an ``EPSG:`` string from :func:`parse_crs`) or None.
+    working_crs
+        The CRS to return coordinates in.
+    extent
+        The area (in ``working_crs``) inside which a point is accepted without a flag.
+    """
+    n = len(x)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    out_x = np.full(n, np.nan)
+    out_y = np.full(n, np.nan)
+    ok = np.zeros(n, dtype=bool)
+    score = np.zeros(n)
+    flags: list[list[str]] = [[] for _ in range(n)]
+    src_out = np.full(n, "", dtype=object)
+    swapped_out = np.zeros(n, dtype=bool)
+    finite = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    if not finite.any():
+        return CoordinateFix(out_x, out_y, ok, flags, score, src_out, swapped_out)
+    has_extent = extent is not None and not extent.is_empty
+    if has_extent:
+        shapely.prepare(extent)
+    decl = np.array([d or "" for d in declared], dtype=object)
+
+    def to_working(src: str, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if CRS.from_user_input(src) == CRS.from_user_input(working_crs):
+            return xs, ys
+        with np.errstate(all="ignore"):
+            return _transformer(src, working_crs).transform(xs, ys)
+
+    def inside(wx: np.ndarray, wy: np.ndarray) -> np.ndarray:
+        good = np.isfinite(wx) & np.isfinite(wy)
+        if not has_extent:
+            return good
+        res = np.zeros(len(wx), dtype=bool)
+        res[good] = shapely.contains_xy(extent, wx[good], wy[good])
+        return res
+
+    # (src, swapped) in order of preference; declared first per row
+    todo = finite.copy()
+    pass_order: list[tuple[str, bool, str]] = []  # (crs, swapped, which) which in {"declared", "any"}
+    pass_order.append(("", False, "declared"))
+    pass_order.append(("", True, "declared"))
+    for c in [working_crs, *[c for c in _CANDIDATES if c != working_crs]]:
+        pass_order.append((c, False, "any"))
+        pass_order.append((c, True, "any"))
+    fallback: list[tuple[str, bool, str]] = list(pass_order)
+    for require_inside in (True, False):
+        for src, swapped, which in (pass_order if require_inside else fallback):
+            if not todo.any():
+                break
+            if which == "declared":
+                groups = {d for d in decl[todo] if d}
+            else:
+                groups = {src}
+            for g in groups:
+                rows = todo & (decl == g) if which == "declared" else todo.copy()
+                if not rows.any():
+                    continue
+                try:
+                    CRS.from_user_input(g)
+                except (CRSErr, TypeError, ValueError):  # an unreadable declared CRS: try others
+                    continue
+                xs, ys = (y[rows], x[rows]) if swapped else (x[rows], y[rows])
+                plaus = _plausible_range(g, xs, ys)
+                wx, wy = to_working(g, xs, ys)
+                if require_inside:
+                    hit = plaus & inside(np.asarray(wx, float), np.asarray(wy, float))
+                else:
+                    hit = plaus & _in_sweden(g, xs, ys) & np.isfinite(wx) & np.isfinite(wy)
+                idx = np.flatnonzero(rows)[hit]
+                if not len(idx):
+                    continue
+                out_x[idx] = np.asarray(wx)[hit]
+                out_y[idx] = np.asarray(wy)[hit]
+                ok[idx] = True
+                todo[idx] = False
+                src_out[idx] = g
+                swapped_out[idx] = swapped
+                for i in idx:
+                    f = flags[i]
+                    s = 100.0
+                    if swapped:
+                        f.append("swapped_xy")
+                        s = 90.0
+                    if which == "any":
+                        f.append("crs_mismatch" if decl[i] else "crs_detected")
+                        s = min(s, 90.0 if not decl[i] else 80.0)
+                    if not require_inside:
+                        f.append("outside_extent")
+                        s = 50.0
+                    score[i] = s
+    return CoordinateFix(out_x, out_y, ok, flags, score, src_out, swapped_out)

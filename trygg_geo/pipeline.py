@@ -243,6 +243,8 @@ def _effects(
     # per investment: its area against the controls
     inv_all = placed[placed["area_id"].notna() & placed["completed"].notna()]
     role_by_area = roles.set_index("area_id")
+    # several projects in one area share the area's effect: cost per point uses the area's total spend
+    spent_by_area = inv_all.groupby(inv_all["area_id"].astype(str))["spent_sek"].sum(min_count=1)
     for _, r in inv_all.iterrows():
         a = str(r["area_id"])
         if a not in role_by_area.index or role_by_area.at[a, "role"] != "treated":
@@ -251,9 +253,10 @@ def _effects(
         est = did_2x2(panel, treated={a: cohort}, controls=controls, waves=waves, indicator=indicator,
                       label=str(r["investment_id"]), level=level)
         spent = float(r["spent_sek"]) if pd.notna(r["spent_sek"]) else float("nan")
+        area_spent = float(spent_by_area.get(a, np.nan))
         row = _effect_row(est, scope="investment", kind=str(r["kind"]), unit_ids=a,
                           investment_id=str(r["investment_id"]), spent=spent,
-                          cost=cost_per_point(spent, est), indicator=indicator)
+                          cost=cost_per_point(area_spent, est), indicator=indicator)
         row["source_row"] = int(r["source_row"])
         rows.append(row)
     cols = ["scope", "kind", "investment_id", "source_row", "unit_ids", "indicator", "method", "estimate", "se", "ci_low",

@@ -88,6 +88,8 @@ T = {
         "kinds_intro": "Negativa tal betyder att andelen minskade mer (eller ökade mindre) än i kontrollområdena. "
                        "KI = 95 % konfidensintervall. MDE = minsta effekt som designen kunde upptäcka (80 % styrka).",
         "projects": "Per projekt",
+        "projects_intro": "Effekten per projekt är områdets effekt: projekt i samma område delar den, och "
+                          "kostnaden per procentenhet räknas på allt som nyttjats i området.",
         "areas": "Per område",
         "bokslut": "Årligt bokslut",
         "trends": "Trender: behandlade mot kontrollområden",
@@ -130,6 +132,8 @@ T = {
         "kinds_intro": "Negative numbers mean that the share fell more (or rose less) than in the control areas. "
                        "CI = 95% confidence interval. MDE = the smallest effect the design could detect (80% power).",
         "projects": "Per project",
+        "projects_intro": "The effect per project is its area's effect: projects in one area share it, and "
+                          "the cost per point uses everything spent in the area.",
         "areas": "Per area",
         "bokslut": "Yearly key figures",
         "trends": "Trends: treated versus control areas",
@@ -250,7 +254,7 @@ def build_report(res: Results) -> list[Block]:
     lang = cfg.project.language
     t = T[lang]
     min_n = cfg.survey.min_n
-    blocks: list[Block] = [Block("h1", f"{t['title']}: {cfg.project.name}")]
+    blocks: list[Block] = [Block("h1", cfg.project.name or t["title"])]
     blocks.append(Block("p", t["generated"].format(date=_dt.date.today().isoformat(), version=__version__)))
     reg = res.register
     n, n_p, n_u = len(reg), len(res.placed), len(res.unplaced)
@@ -284,6 +288,7 @@ def build_report(res: Results) -> list[Block]:
         blocks.append(Block("figure", png, caption=t["trends"]))
 
     blocks.append(Block("h2", t["projects"]))
+    blocks.append(Block("p", t["projects_intro"]))
     eff_inv = res.effects[res.effects["scope"] == "investment"].set_index("source_row")
     placed_area = res.placed.set_index("source_row")["area_id"] if len(res.placed) else pd.Series(dtype=object)
     area_name = res.areas.set_index("area_id")["name"]

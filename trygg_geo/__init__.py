@@ -1,5 +1,90 @@
-"""trygg_geo: GIS analysis of unsafe places and of the investments meant to make them safer."""
+"""trygg_geo: GIS analysis of unsafe places and of the investments meant to make them safer.
+
+The public API, by task:
+
+- read: :func:`read_areas`, :func:`read_register`, :func:`read_survey`, :func:`read_incidents`,
+  :func:`load_config`
+- geocode: :class:`Gazetteer`, :func:`geocode_register`
+- overlay: :func:`assign_to_areas`, :func:`dissolve_hierarchy`, :func:`survey_panel`
+- unsafe places: :func:`kernel_density`, :func:`hot_spots`
+- design and effects: :func:`assign_roles`, :mod:`trygg_geo.effects`
+- deliver: :func:`build_map`, :func:`write_geopackage`, :func:`run`
+- demo: :func:`make_demo_city`
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from trygg_geo._errors import (
+    ConfigError,
+    CRSError,
+    DataQualityWarning,
+    EmptyLayerError,
+    GeocodeError,
+    InputError,
+    MissingColumnError,
+    MissingDependencyError,
+    MissingFileError,
+    TryggGeoError,
+    TryggGeoWarning,
+    UnknownConfigKeyError,
+    UnreadableFileError,
+)
+from trygg_geo.areas import read_areas
+from trygg_geo.config import Config, load_config
+from trygg_geo.demo import make_demo_city
+from trygg_geo.density import kernel_density, zonal_stats
+from trygg_geo.design import assign_roles, match_controls
+from trygg_geo.export import write_geopackage
+from trygg_geo.geocode import Gazetteer, geocode_register
+from trygg_geo.hotspots import hot_spots
+from trygg_geo.io import read_incidents, read_register
+from trygg_geo.maps import build_map, save_map
+from trygg_geo.network import euclidean_catchments, graph_from_osm_xml, network_catchments
+from trygg_geo.overlay import assign_to_areas, dissolve_hierarchy, interpolate_survey
+from trygg_geo.pipeline import Results, run
+from trygg_geo.survey import read_survey, survey_panel
+
+__all__ = [
+    "__version__",
+    "Config",
+    "ConfigError",
+    "CRSError",
+    "DataQualityWarning",
+    "EmptyLayerError",
+    "Gazetteer",
+    "GeocodeError",
+    "InputError",
+    "MissingColumnError",
+    "MissingDependencyError",
+    "MissingFileError",
+    "Results",
+    "TryggGeoError",
+    "TryggGeoWarning",
+    "UnknownConfigKeyError",
+    "UnreadableFileError",
+    "assign_roles",
+    "assign_to_areas",
+    "build_map",
+    "dissolve_hierarchy",
+    "euclidean_catchments",
+    "geocode_register",
+    "graph_from_osm_xml",
+    "hot_spots",
+    "interpolate_survey",
+    "kernel_density",
+    "load_config",
+    "make_demo_city",
+    "match_controls",
+    "network_catchments",
+    "read_areas",
+    "read_incidents",
+    "read_register",
+    "read_survey",
+    "run",
+    "save_map",
+    "survey_panel",
+    "write_geopackage",
+    "zonal_stats",
+]

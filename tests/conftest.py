@@ -22,3 +22,20 @@ def shared_data() -> Path:
             "a user's fresh clone does not have it)"
         )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Debian Chromium driven by playwright (skips with the reason when absent)."""
+    from _browser import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found (install Debian's chromium to run the browser tests)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -19,56 +19,7 @@ from trygg_geo import maps
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found (install Debian's chromium to run the browser tests)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@dataclass
-class Opened:
-    page: Any
-    blocked: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-
-def open_map(browser: Any, path: Path, *, width: int = 1280, height: int = 900) -> Opened:
-    """Open ``path`` with every non-file request aborted (and recorded)."""
-    page = browser.new_page(viewport={"width": width, "height": height})
-    o = Opened(page)
-
-    def route(r: Any) -> None:
-        url = r.request.url
-        if url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            o.blocked.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda msg: o.errors.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error" and "net::ERR_FAILED" not in msg.text else None)
-    page.on("pageerror", lambda exc: o.errors.append(f"pageerror: {exc}"))
-    page.on("dialog", lambda d: (o.dialogs.append(d.message), d.dismiss()))
-    page.goto(path.resolve().as_uri())
-    page.wait_for_function("() => window.L && document.querySelector('.leaflet-container')")
-    page.wait_for_timeout(600)  # cluster animations and fonts
-    return o
+from _browser import ARTIFACTS, Opened, open_map  # noqa: E402
 
 
 COUNTS = """() => ({

@@ -153,3 +153,30 @@ def test_cli_reports_errors_without_traceback(tmp_path: Path, capsys: pytest.Cap
 
     assert main(["run", str(tmp_path / "saknas.toml")]) == 2
     assert "saknas.toml" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_demo_map_renders_in_chromium(demo, browser) -> None:
+    """The demo's karta.html in headless Chromium with the network blocked."""
+    from _browser import ARTIFACTS, open_map
+
+    res, _, out = demo
+    o = open_map(browser, out / "karta.html")
+    page = o.page
+    try:
+        counts = page.evaluate("""() => ({
+            leaflet: typeof window.L === 'object',
+            areas: document.querySelectorAll('path.tg-area').length,
+            legend: document.querySelectorAll('.tg-legend, .legend').length,
+            legendText: (document.querySelector('.tg-legend, .legend') || {}).textContent || '',
+        })""")
+        assert counts["leaflet"]
+        assert counts["areas"] == len(res.areas) == 42
+        assert counts["legend"] >= 1 and "Belysning" in counts["legendText"]
+        assert not o.errors, o.errors
+        assert not o.dialogs
+        assert all("tile" in u for u in o.blocked), o.blocked  # only map tiles were requested
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "demo_karta.png"))
+    finally:
+        page.close()

@@ -2,6 +2,9 @@
 
 from trygg_geo.effects._result import Estimate, normal_ci
 from trygg_geo.effects.did import did_2x2
+from trygg_geo.effects.displacement import WDQResult, wdq, wdq_from_points
+from trygg_geo.effects.inference import PermutationResult, permutation_test
+from trygg_geo.effects.panel import EventStudyResult, PretrendTest, event_study, panel_did
 from trygg_geo.effects.power import CostResult, cost_per_point, mde_did
 from trygg_geo.effects.staggered import (
     StaggeredAggregate,
@@ -24,4 +27,13 @@ __all__ = [
     "StaggeredPretest",
     "synthetic_control",
     "SynthResult",
+    "permutation_test",
+    "PermutationResult",
+    "event_study",
+    "panel_did",
+    "EventStudyResult",
+    "PretrendTest",
+    "wdq",
+    "wdq_from_points",
+    "WDQResult",
 ]

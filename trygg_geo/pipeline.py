@@ -218,7 +218,12 @@ def _effects(
     indicator: str,
     waves: list[int],
     alpha: float,
+    n_permutations: int = 10_000,
+    seed: int = 0,
 ) -> pd.DataFrame:
+    """Pooled 2x2 DiD per kind (with a permutation test) and per investment."""
+    from trygg_geo.effects.inference import permutation_test
+
     level = 1 - alpha
     controls = roles.loc[roles["role"] == "control", "area_id"].astype(str).tolist()
     treated = roles[roles["role"] == "treated"]
@@ -231,11 +236,16 @@ def _effects(
             continue
         est = did_2x2(panel, treated=t, controls=controls, waves=waves, indicator=indicator,
                       label=kind, level=level)
+        perm = permutation_test(panel, treated=t, controls=controls, waves=waves, indicator=indicator,
+                                n_permutations=n_permutations, seed=seed, level=level, label=kind)
         inv = placed[placed["area_id"].astype(str).isin(t) & (placed["kind"] == kind) & placed["completed"].notna()]
         spent = float(inv["spent_sek"].sum(min_count=1)) if len(inv) else float("nan")
         cost = cost_per_point(spent, est)
-        rows.append(_effect_row(est, scope="kind", kind=kind, unit_ids=",".join(sorted(t)), spent=spent, cost=cost,
-                                indicator=indicator))
+        row = _effect_row(est, scope="kind", kind=kind, unit_ids=",".join(sorted(t)), spent=spent, cost=cost,
+                          indicator=indicator)
+        row.update(p_perm=perm.p_value, perm_ci_low=perm.ci_low, perm_ci_high=perm.ci_high,
+                   perm_exact=perm.exact, n_permutations=perm.n_permutations)
+        rows.append(row)
     mixed = treated[treated["kinds"].str.contains(",")]
     if len(mixed):
         log.info("%d areas got several kinds in the window; they enter only the per-investment estimates",
@@ -261,7 +271,8 @@ def _effects(
         rows.append(row)
     cols = ["scope", "kind", "investment_id", "source_row", "unit_ids", "indicator", "method", "estimate", "se", "ci_low",
             "ci_high", "p_value", "n_treated", "n_control", "n_respondents", "mde", "spent_sek",
-            "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high", "level"]
+            "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high", "level",
+            "p_perm", "perm_ci_low", "perm_ci_high", "perm_exact", "n_permutations"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -372,7 +383,8 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
                     spillover=None if an.spillover == "none" else an.spillover,
                     spill_distance_m=an.spill_distance_m)
     say(t["effects"])
-    effects = _effects(panel, roles, placed, indicator=cfg.survey.indicator, waves=waves, alpha=cfg.analysis.alpha)
+    effects = _effects(panel, roles, placed, indicator=cfg.survey.indicator, waves=waves, alpha=cfg.analysis.alpha,
+                       seed=cfg.analysis.seed)
     area_values = _area_values(areas, panel, indicator=cfg.survey.indicator, waves=waves,
                                level=1 - cfg.analysis.alpha)
 

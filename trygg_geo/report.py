@@ -86,7 +86,9 @@ T = {
                      "**{indicator}** i trygghetsmätningen, jämfört med kontrollområden som inte fått någon investering.",
         "kinds": "Effekter per åtgärdstyp",
         "kinds_intro": "Negativa tal betyder att andelen minskade mer (eller ökade mindre) än i kontrollområdena. "
-                       "KI = 95 % konfidensintervall. MDE = minsta effekt som designen kunde upptäcka (80 % styrka).",
+                       "KI = 95 % konfidensintervall. MDE = minsta effekt som designen kunde upptäcka (80 % styrka). "
+                       "p (permutationstest) jämför med alla sätt att välja lika många behandlade bland områdena "
+                       "(placebo i rummet) och bygger inte på antaganden om variansen.",
         "projects": "Per projekt",
         "projects_intro": "Effekten per projekt är områdets effekt: projekt i samma område delar den, och "
                           "kostnaden per procentenhet räknas på allt som nyttjats i området.",
@@ -96,7 +98,7 @@ T = {
         "unplaced": "Rader som inte kunde placeras",
         "method": "Metod och förbehåll",
         "col_kind": "Åtgärd", "col_treated": "Behandlade områden", "col_control": "Kontrollområden",
-        "col_effect": "Effekt (procentenheter)", "col_ci": "95 % KI", "col_p": "p", "col_mde": "MDE",
+        "col_effect": "Effekt (procentenheter)", "col_ci": "95 % KI", "col_p": "p", "col_p_perm": "p (permutationstest)", "col_mde": "MDE",
         "col_cost": "Kr per procentenhet", "col_spent": "Nyttjat", "col_granted": "Beviljat",
         "col_surplus": "Överskott", "col_id": "Projekt-ID", "col_name": "Namn", "col_area": "Område",
         "col_done": "Genomfört", "col_parent": "Stadsdelsområde", "col_inv": "Investeringar",
@@ -130,7 +132,9 @@ T = {
                      "**{indicator}**, compared with control areas that got no investment.",
         "kinds": "Effects per kind",
         "kinds_intro": "Negative numbers mean that the share fell more (or rose less) than in the control areas. "
-                       "CI = 95% confidence interval. MDE = the smallest effect the design could detect (80% power).",
+                       "CI = 95% confidence interval. MDE = the smallest effect the design could detect (80% power). "
+                       "p (permutation) compares with every way of choosing as many treated areas "
+                       "(placebo in space) and makes no variance assumption.",
         "projects": "Per project",
         "projects_intro": "The effect per project is its area's effect: projects in one area share it, and "
                           "the cost per point uses everything spent in the area.",
@@ -140,7 +144,7 @@ T = {
         "unplaced": "Rows that could not be placed",
         "method": "Method and caveats",
         "col_kind": "Kind", "col_treated": "Treated areas", "col_control": "Control areas",
-        "col_effect": "Effect (percentage points)", "col_ci": "95% CI", "col_p": "p", "col_mde": "MDE",
+        "col_effect": "Effect (percentage points)", "col_ci": "95% CI", "col_p": "p", "col_p_perm": "p (permutation)", "col_mde": "MDE",
         "col_cost": "SEK per point", "col_spent": "Spent", "col_granted": "Granted", "col_surplus": "Surplus",
         "col_id": "Project id", "col_name": "Name", "col_area": "Area", "col_done": "Carried out",
         "col_parent": "District group", "col_inv": "Investments", "col_last": "Latest wave",
@@ -276,6 +280,7 @@ def build_report(res: Results) -> list[Block]:
             t["col_kind"]: get_kind(r["kind"]).label(lang), t["col_treated"]: int(r["n_treated"]),
             t["col_control"]: int(r["n_control"]), t["col_effect"]: fmt_pp(r["estimate"], lang=lang),
             t["col_ci"]: _ci(r, lang), t["col_p"]: _fmt_p(r["p_value"], lang),
+            t["col_p_perm"]: _fmt_p(r.get("p_perm"), lang),
             t["col_mde"]: fmt_pp(r["mde"], lang=lang, signed=False),
             t["col_spent"]: fmt_sek(r["spent_sek"], lang=lang), t["col_cost"]: _cost(r, lang),
         })

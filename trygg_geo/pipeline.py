@@ -24,7 +24,7 @@ from trygg_geo.effects.did import did_2x2
 from trygg_geo.effects.power import cost_per_point
 from trygg_geo.interventions import CATALOGUE, get_kind
 
-__all__ = ["Results", "run", "wave_dates", "cohort_of"]
+__all__ = ["Results", "gpkg_layers", "run", "wave_dates"]
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +80,6 @@ class Results:
 def wave_dates(waves: tuple[int, ...] | list[int], month: int, day: int) -> pd.Series:
     """The fieldwork start date of each wave."""
     return pd.Series([pd.Timestamp(int(w), month, day) for w in waves], index=list(waves))
-
-
-def cohort_of(completed: pd.Series, dates: pd.Series) -> pd.Series:
-    """The first wave whose fieldwork starts after ``completed`` (NA when none).
-
-    Investments completed before the first wave get cohort = the first wave; the caller
-    treats those as "already treated" (not evaluable, not controls).
-    """
-    w = np.array(dates.index, dtype=int)
-    d = dates.to_numpy(dtype="datetime64[ns]")
-    out = pd.Series(pd.NA, index=completed.index, dtype="Int64")
-    c = completed.to_numpy(dtype="datetime64[ns]")
-    ok = ~np.isnat(c)
-    pos = np.searchsorted(d, c[ok], side="right")
-    vals = np.where(pos < len(w), w[np.minimum(pos, len(w) - 1)], -1)
-    s = pd.Series(vals, index=completed.index[ok])
-    out.loc[s.index] = s.where(s >= 0, pd.NA).astype("Int64")
-    return out
 
 
 def _working_crs(cfg: Config, areas_crs: Any) -> pyproj.CRS:

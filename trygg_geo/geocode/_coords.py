@@ -11,7 +11,6 @@ values that fit nothing are ``impossible_coordinates``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,17 +25,6 @@ __all__ = ["SWEDEN_LONLAT", "CoordinateFix", "parse_crs", "resolve_coordinates"]
 #: Sweden's bounding box in lon/lat, with a margin.
 SWEDEN_LONLAT = (10.0, 55.0, 24.5, 69.5)
 _CANDIDATES = ["EPSG:4326", "EPSG:3006", *[f"EPSG:{c}" for c in range(3007, 3019)], "EPSG:3021"]
-_ALIASES = {
-    "wgs84": "EPSG:4326", "wgs 84": "EPSG:4326", "latlon": "EPSG:4326", "lat lon": "EPSG:4326",
-    "sweref99tm": "EPSG:3006", "sweref 99 tm": "EPSG:3006", "sweref99": "EPSG:3006",
-    "sweref 99": "EPSG:3006", "rt90": "EPSG:3021", "rt 90": "EPSG:3021",
-    "rt90 2.5 gon v": "EPSG:3021", "rt 90 2.5 gon v": "EPSG:3021",
-}
-_ZONES = {"12 00": 3007, "13 30": 3008, "15 00": 3009, "16 30": 3010, "18 00": 3011,
-          "14 15": 3012, "15 45": 3013, "17 15": 3014, "18 45": 3015, "20 15": 3016,
-          "21 45": 3017, "23 15": 3018}
-
-
 @lru_cache(maxsize=64)
 def parse_crs(text: str) -> str | None:
     """A CRS as written in a register (``3006``, ``EPSG:3011``, ``SWEREF 99 18 00``, ``WGS84``)
@@ -45,20 +33,13 @@ def parse_crs(text: str) -> str | None:
     >>> parse_crs("SWEREF 99 18 00"), parse_crs("3006"), parse_crs("wgs84"), parse_crs("nonsense")
     ('EPSG:3011', 'EPSG:3006', 'EPSG:4326', None)
     """
-    t = re.sub(r"\s+", " ", str(text).strip().lower())
-    if not t:
-        return None
-    if t.isdigit():
-        t = f"epsg:{t}"
-    if t in _ALIASES:
-        return _ALIASES[t]
-    m = re.search(r"sweref ?99 ?(\d\d) ?(\d\d)", t)
-    if m:
-        z = _ZONES.get(f"{m.group(1)} {m.group(2)}")
-        return f"EPSG:{z}" if z else None
+    from trygg_geo.io import parse_crs as _parse  # one reader of CRS names for the package
+
     try:
-        crs = CRS.from_user_input(t)
-    except (CRSErr, TypeError, ValueError):
+        crs = _parse(text)
+    except ValueError:
+        return None
+    if crs is None:
         return None
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_string()

@@ -6,8 +6,6 @@ missing. Screenshots go to ``tests/_artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,7 @@ from trygg_geo import maps
 
 pytestmark = pytest.mark.browser
 
-from _browser import ARTIFACTS, Opened, open_map  # noqa: E402
-
+from _browser import ARTIFACTS, open_map
 
 COUNTS = """() => ({
   areas: document.querySelectorAll('path.tg-area').length,

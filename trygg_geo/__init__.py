@@ -47,10 +47,9 @@ from trygg_geo.pipeline import Results, run
 from trygg_geo.survey import read_survey, survey_panel
 
 __all__ = [
-    "__version__",
+    "CRSError",
     "Config",
     "ConfigError",
-    "CRSError",
     "DataQualityWarning",
     "EmptyLayerError",
     "Gazetteer",
@@ -64,6 +63,7 @@ __all__ = [
     "TryggGeoWarning",
     "UnknownConfigKeyError",
     "UnreadableFileError",
+    "__version__",
     "assign_roles",
     "assign_to_areas",
     "build_map",

@@ -11,19 +11,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
-    "TryggGeoError",
-    "InputError",
-    "MissingFileError",
-    "UnreadableFileError",
-    "MissingColumnError",
-    "EmptyLayerError",
     "CRSError",
     "ConfigError",
-    "UnknownConfigKeyError",
-    "GeocodeError",
-    "MissingDependencyError",
-    "TryggGeoWarning",
     "DataQualityWarning",
+    "EmptyLayerError",
+    "GeocodeError",
+    "InputError",
+    "MissingColumnError",
+    "MissingDependencyError",
+    "MissingFileError",
+    "TryggGeoError",
+    "TryggGeoWarning",
+    "UnknownConfigKeyError",
+    "UnreadableFileError",
 ]
 
 

@@ -23,16 +23,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trygg_geo._errors import EmptyLayerError, MissingColumnError, MissingFileError, UnreadableFileError
+from trygg_geo._errors import (
+    EmptyLayerError,
+    MissingColumnError,
+    MissingFileError,
+    UnreadableFileError,
+)
 from trygg_geo.interventions import fold_text
 
 __all__ = [
     "Table",
-    "read_table",
-    "match_columns",
-    "parse_number",
-    "parse_date",
     "fold_header",
+    "match_columns",
+    "parse_date",
+    "parse_number",
+    "read_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -335,8 +340,7 @@ def _parse_one_number(text: str) -> float:
     t = str(text).strip().replace("\u00a0", " ").replace("\u202f", " ")
     t = _NUM_CLEAN.sub("", t)
     t = t.replace(" ", "").replace("\u2212", "-")
-    if t.endswith(":-"):
-        t = t[:-2]
+    t = t.removesuffix(":-")
     if not t:
         return float("nan")
     if "," in t and "." in t:

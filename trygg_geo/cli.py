@@ -19,7 +19,7 @@ from trygg_geo._errors import TryggGeoError
 __all__ = ["main"]
 
 
-def _progress(start: float) -> "callable":
+def _progress(start: float) -> callable:
     step = [0]
 
     def say(msg: str) -> None:

@@ -59,15 +59,15 @@ from typing import Any
 from trygg_geo._errors import ConfigError, MissingFileError, UnknownConfigKeyError
 
 __all__ = [
-    "Config",
-    "ProjectSection",
-    "AreasSection",
-    "RegisterSection",
-    "GazetteerSection",
-    "SurveySection",
-    "IncidentsSection",
     "AnalysisSection",
+    "AreasSection",
+    "Config",
+    "GazetteerSection",
+    "IncidentsSection",
     "OutputSection",
+    "ProjectSection",
+    "RegisterSection",
+    "SurveySection",
     "load_config",
 ]
 

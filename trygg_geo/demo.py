@@ -41,7 +41,7 @@ from shapely.geometry import MultiPoint, Point, Polygon, box
 
 from trygg_geo._atomic import atomic_path
 
-__all__ = ["DemoCity", "make_demo_city", "PLANTED_EFFECTS", "WAVES", "DEMO_CRS"]
+__all__ = ["DEMO_CRS", "PLANTED_EFFECTS", "WAVES", "DemoCity", "make_demo_city"]
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +377,7 @@ def _fmt_sek(v: float | None) -> str:
     if v is None or not np.isfinite(v):
         return ""
     s = f"{v:,.2f}".replace(",", " ").replace(".", ",")
-    return s[:-3] if s.endswith(",00") else s
+    return s.removesuffix(",00")
 
 
 def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:

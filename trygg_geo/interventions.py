@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Kind", "CATALOGUE", "UNKNOWN_KIND", "recognise_kind", "get_kind", "fold_text"]
+__all__ = ["CATALOGUE", "UNKNOWN_KIND", "Kind", "fold_text", "get_kind", "recognise_kind"]
 
 
 @dataclass(frozen=True)

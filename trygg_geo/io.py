@@ -33,13 +33,13 @@ from trygg_geo._tabular import match_columns, parse_date, parse_number, read_tab
 from trygg_geo.interventions import fold_text, recognise_kind
 
 __all__ = [
-    "REGISTER_COLUMNS",
     "INCIDENT_COLUMNS",
-    "read_register",
-    "read_incidents",
-    "read_areas",
-    "read_survey",
+    "REGISTER_COLUMNS",
     "parse_crs",
+    "read_areas",
+    "read_incidents",
+    "read_register",
+    "read_survey",
 ]
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from trygg_geo.interventions import get_kind
 if TYPE_CHECKING:
     from trygg_geo.pipeline import Results
 
-__all__ = ["write_report", "bokslut", "build_report", "fmt_pp", "fmt_sek"]
+__all__ = ["bokslut", "build_report", "fmt_pp", "fmt_sek", "write_report"]
 
 
 def fmt_sek(v: Any, *, lang: str = "sv") -> str:

@@ -26,7 +26,7 @@ from scipy import stats
 from trygg_geo._errors import InputError
 from trygg_geo.effects._result import Estimate
 
-__all__ = ["did_2x2", "DidContrast", "did_contrast"]
+__all__ = ["DidContrast", "did_2x2", "did_contrast"]
 
 
 @dataclass(frozen=True)

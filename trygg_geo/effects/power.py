@@ -15,7 +15,7 @@ from scipy import stats
 
 from trygg_geo.effects._result import Estimate
 
-__all__ = ["mde_did", "CostResult", "cost_per_point"]
+__all__ = ["CostResult", "cost_per_point", "mde_did"]
 
 
 def mde_did(

@@ -161,34 +161,23 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
             flags[i].append("kind_unknown")
     for f in ("address", "district", "board"):
         out[f] = text(f)
-    for f in ("granted_sek", "spent_sek", "x", "y"):
-        if f in mapping:
-            vals, bad = parse_number(frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows)
-            out[f] = vals.astype("float64")
-            for r, cell in bad:
-                i = int(np.flatnonzero(rows == r)[0])
-                flags[i].append(f"bad_{f}")
-                warnings.warn(
-                    f"'{path}', row {r}, column '{mapping[f]}': '{cell}' is not a number; "
-                    "the row is kept with an empty value and flagged.",
-                    DataQualityWarning, stacklevel=3,
-                )
-        else:
-            out[f] = np.nan
-    for f in ("started", "completed"):
-        if f in mapping:
-            vals, bad = parse_date(frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows)
-            out[f] = vals
-            for r, cell in bad:
-                i = int(np.flatnonzero(rows == r)[0])
-                flags[i].append(f"bad_{f}")
-                warnings.warn(
-                    f"'{path}', row {r}, column '{mapping[f]}': '{cell}' is not a date "
-                    "(write it as 2021-03-15); the row is kept with no date and flagged.",
-                    DataQualityWarning, stacklevel=3,
-                )
-        else:
-            out[f] = pd.Series([pd.NaT] * n, dtype="datetime64[ns]")
+    # numbers and dates: a bad cell becomes empty, is flagged and warned about; the row stays
+    parsers = [(f, parse_number, "is not a number", np.nan) for f in ("granted_sek", "spent_sek", "x", "y")]
+    parsers += [(f, parse_date, "is not a date (write it as 2021-03-15)", pd.NaT) for f in ("started", "completed")]
+    for f, parse, problem, empty in parsers:
+        if f not in mapping:
+            out[f] = pd.Series([empty] * n, dtype="datetime64[ns]" if empty is pd.NaT else "float64")
+            continue
+        vals, bad = parse(frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows)
+        out[f] = vals.to_numpy()
+        for r, cell in bad:
+            i = int(np.flatnonzero(rows == r)[0])
+            flags[i].append(f"bad_{f}")
+            warnings.warn(
+                f"'{path}', row {r}, column '{mapping[f]}': '{cell}' {problem}; "
+                "the row is kept with an empty value and flagged.",
+                DataQualityWarning, stacklevel=3,
+            )
     crs_text = text("crs")
     crs_out: list[object] = []
     for i, c in enumerate(crs_text):

@@ -131,8 +131,14 @@ class GeocodeResult:
             rows.append(("placed", str(m), int(n)))
         for r, n in self.unplaced["reason"].value_counts().items():
             rows.append(("unplaced", str(r), int(n)))
-        flags = self.placed["geocode_flag"].astype(str).str.split(_FLAG_SEP).explode()
-        flags = flags[flags.astype(bool)]
+        # geocoding flags on placed rows and the reader's flags (bad cells, unknown kinds) on all
+        # rows; each flag counts once per row
+        per_row: list[set[str]] = []
+        for t in (self.placed, self.unplaced):
+            cols = [c for c in ("geocode_flag", "read_flag") if c in t.columns]
+            for vals in zip(*(t[c].fillna("").astype(str) for c in cols), strict=True):
+                per_row.append({f for v in vals for f in v.split(_FLAG_SEP) if f})
+        flags = pd.Series([f for fs in per_row for f in sorted(fs)], dtype=object)
         for f, n in flags.value_counts().items():
             rows.append(("flag", str(f), int(n)))
         rows.append(("total", "placed", len(self.placed)))

@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 import pyproj
 
+from trygg_geo._crs import require_inside
+from trygg_geo._errors import InputError
 from trygg_geo.config import Config, load_config
+from trygg_geo.disclosure import publishable_area_values, suppressed_cells
 from trygg_geo.effects._result import Estimate
 from trygg_geo.effects.did import did_2x2
 from trygg_geo.effects.power import cost_per_point
@@ -80,6 +83,22 @@ class Results:
 def wave_dates(waves: tuple[int, ...] | list[int], month: int, day: int) -> pd.Series:
     """The fieldwork start date of each wave."""
     return pd.Series([pd.Timestamp(int(w), month, day) for w in waves], index=list(waves))
+
+
+def _check_waves(panel: pd.DataFrame, waves: list[int], *, indicator: str, file: Path) -> None:
+    """Every configured wave must have survey rows for the indicator."""
+    have = set(panel.loc[panel["indicator"] == indicator, "wave"].astype(int))
+    if not have:
+        found = sorted(set(panel["indicator"].astype(str)))
+        raise InputError(f"the survey has no rows for the indicator '{indicator}'. Indicators found: "
+                         f"{', '.join(found)}.", file=file, column="indicator",
+                         fix="set [survey] indicator in projekt.toml to one of them.")
+    missing = [w for w in waves if w not in have]
+    if missing:
+        raise InputError(
+            f"the configured waves {', '.join(map(str, missing))} have no survey rows for '{indicator}' "
+            f"(waves in the file: {', '.join(map(str, sorted(have)))}).", file=file, column="wave",
+            fix="correct [analysis] waves in projekt.toml, or add the missing waves to the survey.")
 
 
 def _working_crs(cfg: Config, areas_crs: Any) -> pyproj.CRS:
@@ -161,11 +180,15 @@ def _design(
     *,
     spillover: str | None = None,
     spill_distance_m: float | None = None,
+    small_cells: set[tuple[str, int]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Roles per area (:func:`trygg_geo.design.assign_roles`), plus the kinds that treated each area.
 
     On top of :func:`assign_roles`: an area named in the district column of a completed
-    investment that could not be placed may have been treated, so it is never a control.
+    investment that could not be placed may have been treated, so it is never a control. An
+    area with a suppressed survey cell (fewer than ``min_n`` answers) in a study wave is not a
+    control either: every pooled estimate would rest on that cell, and the published shares of
+    the other controls would give it back (see :mod:`trygg_geo.disclosure`).
     """
     from trygg_geo.design import assign_roles
     from trygg_geo.interventions import fold_text
@@ -189,6 +212,12 @@ def _design(
             roles.loc[m, "role"] = "excluded"
             roles.loc[m, "reason"] = "unplaced_investment"
             roles.loc[m, "reason_text"] = "an investment here could not be placed, so the area may be treated"
+    if small_cells:
+        small = {a for a, w in small_cells if w in set(dates.index)}
+        m = roles["area_id"].astype(str).isin(small) & (roles["role"] == "control")
+        roles.loc[m, "role"] = "excluded"
+        roles.loc[m, "reason"] = "small_survey_cell"
+        roles.loc[m, "reason_text"] = "fewer answers than min_n in a study wave, so not used as a control"
     return gpd.GeoDataFrame(roles, geometry="geometry", crs=areas.crs)
 
 
@@ -202,20 +231,44 @@ def _effects(
     alpha: float,
     n_permutations: int = 10_000,
     seed: int = 0,
+    min_n: int = 30,
+    lang: str = "sv",
 ) -> pd.DataFrame:
-    """Pooled 2x2 DiD per kind (with a permutation test) and per investment."""
+    """Pooled 2x2 DiD per kind (with a permutation test) and per investment.
+
+    Estimates that would disclose a suppressed survey cell are not published
+    (:func:`trygg_geo.disclosure.protect_estimates`). A kind whose pooled estimate alone would
+    disclose one is first re-estimated without the treated areas that carry suppressed cells
+    (``n_small_left_out`` says how many).
+    """
+    from trygg_geo.disclosure import disclosed_cells, protect_estimates, suppressed_cells
+    from trygg_geo.effects.did import did_contrast
     from trygg_geo.effects.inference import permutation_test
 
     level = 1 - alpha
+    small = suppressed_cells(panel, indicator=indicator)
+
+    def cell_weights(t: dict[str, int]) -> dict[tuple[str, int], float]:
+        c = did_contrast(panel, treated=t, controls=controls, waves=waves, indicator=indicator).cells
+        return {(str(a), int(w)): float(v) for a, w, v in zip(c["area_id"], c["wave"], c["weight"], strict=True)}
+
     controls = roles.loc[roles["role"] == "control", "area_id"].astype(str).tolist()
     treated = roles[roles["role"] == "treated"]
     rows: list[dict[str, Any]] = []
+    weights: list[dict[tuple[str, int], float] | None] = []
     single_kind = treated[~treated["kinds"].str.contains(",")]
     for kind in [*CATALOGUE, "annat"]:
         units = single_kind[single_kind["kinds"] == kind]
         t = {str(a): int(c) for a, c in zip(units["area_id"], units["cohort"], strict=True)}
         if not t:
             continue
+        w = cell_weights(t)
+        left_out = 0
+        if disclosed_cells([w], small):
+            keep = {a: c for a, c in t.items() if not any(a == sa for sa, _ in small)}
+            left_out = len(t) - len(keep)
+            if keep:
+                t, w = keep, cell_weights(keep)
         est = did_2x2(panel, treated=t, controls=controls, waves=waves, indicator=indicator,
                       label=kind, level=level)
         perm = permutation_test(panel, treated=t, controls=controls, waves=waves, indicator=indicator,
@@ -226,8 +279,9 @@ def _effects(
         row = _effect_row(est, scope="kind", kind=kind, unit_ids=",".join(sorted(t)), spent=spent, cost=cost,
                           indicator=indicator)
         row.update(p_perm=perm.p_value, perm_ci_low=perm.ci_low, perm_ci_high=perm.ci_high,
-                   perm_exact=perm.exact, n_permutations=perm.n_permutations)
+                   perm_exact=perm.exact, n_permutations=perm.n_permutations, n_small_left_out=left_out)
         rows.append(row)
+        weights.append(w)
     mixed = treated[treated["kinds"].str.contains(",")]
     if len(mixed):
         log.info("%d areas got several kinds in the window; they enter only the per-investment estimates",
@@ -251,11 +305,13 @@ def _effects(
                           cost=cost_per_point(area_spent, est), indicator=indicator)
         row["source_row"] = int(r["source_row"])
         rows.append(row)
+        weights.append(cell_weights({a: cohort}))
     cols = ["scope", "kind", "investment_id", "source_row", "unit_ids", "indicator", "method", "estimate", "se", "ci_low",
             "ci_high", "p_value", "n_treated", "n_control", "n_respondents", "mde", "spent_sek",
             "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high", "level",
-            "p_perm", "perm_ci_low", "perm_ci_high", "perm_exact", "n_permutations"]
-    return pd.DataFrame(rows, columns=cols)
+            "p_perm", "perm_ci_low", "perm_ci_high", "perm_exact", "n_permutations", "n_small_left_out"]
+    table = pd.DataFrame(rows, columns=cols)
+    return protect_estimates(table, weights, small, min_n=min_n, lang=lang)
 
 
 def _effect_row(est: Estimate, *, scope: str, kind: str, unit_ids: str, spent: float, cost: Any,
@@ -349,6 +405,9 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
     placed = _reconcile_districts(placed.copy(), areas)
     placed["area_id"] = assign_to_areas(_representative_points(placed), areas, area_id="area_id") \
         if len(placed) else pd.Series(dtype="string")
+    if len(placed):
+        require_inside(_representative_points(placed), areas, what="placed investments",
+                       file=str(cfg.register.path), key="[areas] crs / the register's coordinate columns")
 
     say(t["survey"])
     waves = list(cfg.analysis.waves)
@@ -357,18 +416,22 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
     panel["area_id"] = panel["area_id"].astype(str)
     if not waves:
         waves = sorted(int(w) for w in panel["wave"].unique())
+    _check_waves(panel, waves, indicator=cfg.survey.indicator, file=cfg.survey.path)
     dates = wave_dates(waves, cfg.analysis.wave_month, cfg.analysis.wave_day)
 
     say(t["design"])
     an = cfg.analysis
     roles = _design(areas, placed, unplaced, dates,
                     spillover=None if an.spillover == "none" else an.spillover,
-                    spill_distance_m=an.spill_distance_m)
+                    spill_distance_m=an.spill_distance_m,
+                    small_cells=suppressed_cells(panel, indicator=cfg.survey.indicator))
     say(t["effects"])
     effects = _effects(panel, roles, placed, indicator=cfg.survey.indicator, waves=waves, alpha=cfg.analysis.alpha,
-                       seed=cfg.analysis.seed)
-    area_values = _area_values(areas, panel, indicator=cfg.survey.indicator, waves=waves,
-                               level=1 - cfg.analysis.alpha)
+                       seed=cfg.analysis.seed, min_n=cfg.survey.min_n, lang=lang)
+    # the omraden layer is published: suppressed cells and changes from them are blank
+    area_values = publishable_area_values(
+        _area_values(areas, panel, indicator=cfg.survey.indicator, waves=waves, level=1 - cfg.analysis.alpha),
+        indicator=cfg.survey.indicator, waves=waves)
 
     hotspots = None
     density = None
@@ -379,6 +442,8 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
 
         inc = read_incidents(cfg.incidents.path, crs=cfg.incidents.crs, columns=cfg.incidents.columns or None)
         inc = inc.to_crs(crs)
+        require_inside(inc.geometry, areas, what="incidents", file=str(cfg.incidents.path),
+                       key="[incidents] crs")
         density = kernel_density(inc, cell_size=50.0)
         hs = hot_spots(inc, cell_size=250.0, seed=cfg.analysis.seed)
         hotspots = hs.cells

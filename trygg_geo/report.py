@@ -174,6 +174,9 @@ def plain_effect(row: pd.Series, *, label: str, lang: str) -> str:
     """One sentence on an effect, in plain Swedish or English."""
     t = T[lang]
     if pd.isna(row["estimate"]):
+        reason = row.get("reason")
+        if isinstance(reason, str) and reason:
+            return f"{label}: {reason}"
         return t["no_estimate"].format(label=label)
     args = dict(label=label, lo=fmt_pp(row["ci_low"], lang=lang), hi=fmt_pp(row["ci_high"], lang=lang),
                 nt=int(row["n_treated"]), nc=int(row["n_control"]), est=fmt_pp(row["estimate"], lang=lang),
@@ -223,7 +226,8 @@ def _trend_figure(res: Results, lang: str) -> bytes | None:
     import matplotlib.pyplot as plt
 
     ind = res.config.survey.indicator
-    panel = res.panel[res.panel["indicator"] == ind]
+    # published cells only: a mean over areas that includes a suppressed cell would disclose it
+    panel = res.panel[(res.panel["indicator"] == ind) & ~res.panel["suppressed"].astype(bool)]
     roles = res.roles
     kinds = [k for k in res.effects.loc[res.effects["scope"] == "kind", "kind"]]
     if not kinds:

@@ -441,9 +441,10 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
         from trygg_geo.hotspots import hot_spots
 
         inc = read_incidents(cfg.incidents.path, crs=cfg.incidents.crs, columns=cfg.incidents.columns or None)
-        inc = inc.to_crs(crs)
+        # checked in the declared CRS, so that the hint can name another reading of the numbers
         require_inside(inc.geometry, areas, what="incidents", file=str(cfg.incidents.path),
                        key="[incidents] crs")
+        inc = inc.to_crs(crs)
         density = kernel_density(inc, cell_size=50.0)
         hs = hot_spots(inc, cell_size=250.0, seed=cfg.analysis.seed)
         hotspots = hs.cells

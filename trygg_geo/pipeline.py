@@ -19,6 +19,7 @@ import pandas as pd
 import pyproj
 
 from trygg_geo._crs import require_inside
+from trygg_geo._outputs import check_outputs, new_run_id
 from trygg_geo._errors import InputError
 from trygg_geo.config import Config, load_config
 from trygg_geo.disclosure import publishable_area_values, suppressed_cells
@@ -56,7 +57,10 @@ class Results:
     effects
         One row per estimate: per kind (pooled) and per investment.
     paths
-        Output files written, by name.
+        Output files written, by name (``manifest`` is ``korning.json``, written last).
+    run_id
+        This run's id (UTC start time and random hex), stamped into every output and the
+        manifest; :func:`trygg_geo.verify_outputs` checks that the files of a folder share it.
     """
 
     config: Config
@@ -72,6 +76,7 @@ class Results:
     geocode_summary: pd.DataFrame | None = None
     paths: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    run_id: str = field(default_factory=new_run_id)
 
     def summary(self) -> pd.DataFrame:
         """Key figures (a "bokslut" row per kind)."""
@@ -310,8 +315,18 @@ def _effects(
             "ci_high", "p_value", "n_treated", "n_control", "n_respondents", "mde", "spent_sek",
             "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high", "level",
             "p_perm", "perm_ci_low", "perm_ci_high", "perm_exact", "n_permutations", "n_small_left_out"]
-    table = pd.DataFrame(rows, columns=cols)
-    return protect_estimates(table, weights, small, min_n=min_n, lang=lang)
+    table = protect_estimates(pd.DataFrame(rows, columns=cols), weights, small, min_n=min_n, lang=lang)
+    none = table["estimate"].isna() & table["reason"].isna()
+    table.loc[none, "reason"] = _NO_ESTIMATE[lang]
+    return table
+
+
+_NO_ESTIMATE = {
+    "sv": "Ingen skattning: mätning saknas i vågen före eller efter åtgärden, i området eller i "
+          "kontrollområdena.",
+    "en": "No estimate: the survey has no value for the wave before or after the investment, in the "
+          "area or in the control areas.",
+}
 
 
 def _effect_row(est: Estimate, *, scope: str, kind: str, unit_ids: str, spent: float, cost: Any,
@@ -375,6 +390,8 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
     Results
     """
     cfg = config if isinstance(config, Config) else load_config(config)
+    if write:  # refuse unsafe output names before any work, so nothing is half done
+        check_outputs(cfg)
     lang = cfg.project.language
     say = progress or (lambda msg: log.info("%s", msg))
     from trygg_geo.areas import read_areas
@@ -459,27 +476,47 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
 
 
 def _write_outputs(res: Results, *, density: Any) -> None:
+    """Write every output into a staging folder, then commit them as one set (manifest last).
+
+    Each output carries ``res.run_id``; a kill before the commit leaves the previous outputs
+    as they were, and :func:`trygg_geo.verify_outputs` detects a set mixed by a kill during it.
+    """
+    import inspect
+
+    import trygg_geo
+    from trygg_geo._outputs import OutputSet, _pause, planned_outputs, stamp_geotiff
     from trygg_geo.export import write_geopackage
     from trygg_geo.maps import build_map, save_map
     from trygg_geo.report import write_report
 
     cfg = res.config
-    out = cfg.output.folder
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(cfg.output.folder)
     lang = cfg.project.language
     crs = res.areas.crs
+    meta = {"run_id": res.run_id, "trygg_geo_version": trygg_geo.__version__, "project": cfg.project.name}
+    names = [p.name for p in planned_outputs(cfg)]
+    with OutputSet(out, run_id=res.run_id, names=names,
+                   meta={"trygg_geo_version": trygg_geo.__version__}) as outputs:
+        if density is not None:
+            res.density_path = density.to_geotiff(outputs.path(cfg.output.density))
+            stamp_geotiff(res.density_path, res.run_id)
+        layers = gpkg_layers(res)
+        write_geopackage(outputs.path(cfg.output.geopackage), layers, crs=crs, lang=lang, metadata=meta,
+                         crash_hook=lambda layer: _pause(f"geopackage:{layer}"))
+        inv = _investments_with_effects(res)
+        extra = {"run_id": res.run_id} if "run_id" in inspect.signature(build_map).parameters else {}
+        m = build_map(areas=res.areas, investments=inv, units=res.roles, hotspots=_hot_only(res.hotspots),
+                      density=res.density_path, title=cfg.project.name, lang=lang, **extra)
+        save_map(m, outputs.path(cfg.output.map))
+        write_report(res, outputs.path(cfg.output.report))
+        written = outputs.commit()
     if density is not None:
-        res.density_path = density.to_geotiff(out / cfg.output.density)
+        res.density_path = written[cfg.output.density]
         res.paths["density"] = res.density_path
-    layers = gpkg_layers(res)
-    write_geopackage(out / cfg.output.geopackage, layers, crs=crs, lang=lang)
-    res.paths["geopackage"] = out / cfg.output.geopackage
-
-    inv = _investments_with_effects(res)
-    m = build_map(areas=res.areas, investments=inv, units=res.roles, hotspots=_hot_only(res.hotspots),
-                  density=res.density_path, title=cfg.project.name, lang=lang)
-    res.paths["map"] = save_map(m, out / cfg.output.map)
-    res.paths["report"] = write_report(res, out / cfg.output.report)
+    res.paths["geopackage"] = written[cfg.output.geopackage]
+    res.paths["map"] = written[cfg.output.map]
+    res.paths["report"] = written[cfg.output.report]
+    res.paths["manifest"] = written["korning.json"]
 
 
 def _hot_only(cells: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -492,7 +529,7 @@ def _investments_with_effects(res: Results) -> gpd.GeoDataFrame:
     inv = res.placed.copy()
     eff = res.effects[res.effects["scope"] == "investment"].set_index("source_row")
     for src, dst in (("estimate", "effect_estimate"), ("ci_low", "effect_ci_low"),
-                     ("ci_high", "effect_ci_high"), ("mde", "effect_mde")):
+                     ("ci_high", "effect_ci_high"), ("mde", "effect_mde"), ("reason", "effect_reason")):
         inv[dst] = inv["source_row"].astype(int).map(eff[src]) if len(eff) else np.nan
     return inv
 

@@ -8,16 +8,31 @@ be reported with its file, row and column instead of turning a column into NaN.
 
 Row numbers (``source_row``) are what a person sees in a spreadsheet: the header is
 row 1 (or the last header row), the first data row is row 2.
+
+Limits and checks (issue 9: every bad file gets a message or a flag, never a traceback):
+
+- a CSV cell may be as long as the file (the ``csv`` module's field limit is lifted while
+  reading); callers cut text fields at :data:`MAX_TEXT_CHARS` and flag ``text_truncated``;
+- when a caller says which header it needs (``find_header``), the header is looked for in the
+  first :data:`HEADER_SEARCH_ROWS` rows (under a title or group header) and, for Excel without a
+  named sheet, on every sheet; the choice is logged, and when nothing fits the message lists the
+  sheets and their first rows;
+- two columns whose headers fold to the same name (case, å/ä/ö, punctuation, units) are refused
+  when a field would be read from one of them;
+- amounts: ``tkr``/``MSEK``/``mkr``/``tusen kr``/``kSEK`` in a cell or in the header are scaled
+  to kronor (:func:`parse_amount`); negative, non-finite and absurd amounts are flagged;
+- dates outside 1900-2100 are reported as out of range instead of overflowing pandas.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,25 +40,80 @@ import pandas as pd
 
 from trygg_geo._errors import (
     EmptyLayerError,
+    InputError,
     MissingColumnError,
     MissingFileError,
+    TryggGeoError,
     UnreadableFileError,
 )
 from trygg_geo.interventions import fold_text
 
 __all__ = [
+    "HEADER_SEARCH_ROWS",
+    "MAX_AMOUNT_SEK",
+    "MAX_TEXT_CHARS",
+    "AmountResult",
+    "DateResult",
+    "HeaderNotFoundError",
     "Table",
+    "amount_unit",
+    "column_label",
+    "cut_text",
     "fold_header",
     "match_columns",
+    "parse_amount",
     "parse_date",
+    "parse_dates_checked",
     "parse_number",
     "read_table",
+    "short",
 ]
 
 log = logging.getLogger(__name__)
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _EXCEL = {".xlsx", ".xlsm"}
+
+#: Text fields (names, addresses, districts, boards, kinds) longer than this are cut and the
+#: row is flagged ``text_truncated``. No real name or address comes near it.
+MAX_TEXT_CHARS = 1000
+#: How many rows from the top of a sheet (or CSV file) are searched for the header row.
+HEADER_SEARCH_ROWS = 20
+#: Amounts above this (1,000 billion kr) are no municipal investment: flagged, value empty.
+MAX_AMOUNT_SEK = 1e12
+#: Dates outside these years are flagged as out of range (and never reach pandas' limits).
+DATE_YEARS = (1900, 2100)
+#: A suffix that makes a repeated header unique in the frame; :func:`fold_header` drops it, so
+#: the repeat is still recognised as the same header.
+_DUP_SUFFIX = re.compile(r" \[kolumn \d+\]$")
+
+
+def short(text: object, n: int = 60) -> str:
+    """``text`` cut to ``n`` characters for a message (with the full length when cut)."""
+    t = str(text)
+    if len(t) <= n:
+        return t
+    return f"{t[:n]}... ({len(t):,} characters)"
+
+
+def cut_text(text: str, limit: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
+    """``(text, was_cut)``: ``text`` cut to ``limit`` characters (marked with an ellipsis)."""
+    if len(text) <= limit:
+        return text, False
+    return text[: limit - 1] + "\u2026", True
+
+
+def column_label(j: int) -> str:
+    """The spreadsheet name of the 0-based column ``j``: ``column 7 (G)``.
+
+    >>> column_label(0), column_label(27)
+    ('column 1 (A)', 'column 28 (AB)')
+    """
+    n, letters = j + 1, ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"column {j + 1} ({letters})"
 
 
 @dataclass(frozen=True)
@@ -62,6 +132,13 @@ class Table:
         The encoding used (``"xlsx"`` for Excel).
     delimiter
         The CSV delimiter (``""`` for Excel).
+    headers
+        The headers as written, by position (the frame's column names differ only for a
+        repeated or blank header).
+    sheet
+        The Excel sheet read (None for CSV).
+    header_row
+        The spreadsheet row of the header.
     """
 
     frame: pd.DataFrame
@@ -69,6 +146,22 @@ class Table:
     path: Path
     encoding: str
     delimiter: str
+    headers: tuple[str, ...] = field(default=())
+    sheet: str | None = None
+    header_row: int = 1
+
+
+class HeaderNotFoundError(MissingColumnError):
+    """No row near the top of any sheet holds the header a reader needs.
+
+    The message names what was found (sheets and their first rows) instead of asking to
+    rename a column.
+    """
+
+    def __init__(self, message: str, *, file: str | Path | None, column: str, found: Iterable[str],
+                 fix: str) -> None:
+        self.found = list(found)
+        InputError.__init__(self, message, file=file, column=column, fix=fix)
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -91,15 +184,24 @@ def _sniff_delimiter(text: str, path: Path) -> str:
     try:
         return csv.Sniffer().sniff(head, delimiters=";,\t|").delimiter
     except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        counts = {d: first.count(d) for d in ";,\t|"}
-        best = max(counts, key=lambda d: counts[d])
-        if counts[best] == 0:
-            return ";"
-        return best
+        return _sniff_fallback(text)
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None, what: str = "table") -> Table:
+def _sniff_fallback(text: str) -> str:
+    lines = text.splitlines()[:20]
+    counts = {d: sum(ln.count(d) for ln in lines) for d in ";,\t|"}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    what: str = "table",
+    find_header: Callable[[list[str]], object] | None = None,
+    config_section: str | None = None,
+) -> Table:
     """Read a CSV or Excel file as text, keeping spreadsheet row numbers.
 
     Parameters
@@ -110,10 +212,20 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, what: str = 
         Excel sheet name or 0-based index (default: the first sheet).
     what
         What the file is, for error messages ("investment register", ...).
+    find_header
+        Optional check of a candidate header (the list of header names); it raises
+        :class:`~trygg_geo.MissingColumnError` when the row is not the header the caller
+        needs. With it, the header is looked for in the first :data:`HEADER_SEARCH_ROWS`
+        non-blank rows and, for Excel without ``sheet``, on every sheet; the first row that
+        passes is the header (logged when it is not the first row of the first sheet).
+    config_section
+        The projekt.toml section of this file (``"register"``), named in messages.
 
     Raises
     ------
     MissingFileError, UnreadableFileError, EmptyLayerError
+    HeaderNotFoundError
+        No row passes ``find_header``; the message lists the sheets and their first rows.
     """
     p = Path(path)
     if not p.exists():
@@ -122,7 +234,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, what: str = 
         raise UnreadableFileError(f"expected a {what} file but found a folder.", file=p,
                                   fix="give the path of the file itself.")
     if p.suffix.lower() in _EXCEL:
-        return _read_excel(p, sheet=sheet, what=what)
+        return _read_excel(p, sheet=sheet, what=what, find_header=find_header, config_section=config_section)
     if p.suffix.lower() == ".xls":
         raise UnreadableFileError(
             "old Excel .xls files are not supported.", file=p,
@@ -143,52 +255,143 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, what: str = 
     if not text.strip():
         raise EmptyLayerError(f"the {what} is empty.", file=p, fix="check that the right file was exported.")
     delim = _sniff_delimiter(text, p)
-    # Physical line numbers: csv.reader joins quoted multi-line cells, so track line_num.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    line_starts: list[int] = []
-    rows = []
-    prev_end = 0
-    for r in reader:
-        line_starts.append(prev_end + 1)
-        prev_end = reader.line_num
-        rows.append(r)
+    rows, line_starts = _csv_rows(text, delim, p, what)
     # drop fully blank lines but keep their numbering
-    keep = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]
-    if not keep:
+    numbered = [(line_starts[i], r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if not numbered:
         raise EmptyLayerError(f"the {what} has no rows.", file=p)
-    header_i = keep[0]
-    header = [h.strip() for h in rows[header_i]]
-    data_idx = [i for i in keep if i > header_i]
+    k, first_err = _find_header_row(numbered, find_header)
+    if k is None:
+        assert first_err is not None
+        raise _header_not_found(p, what, [(None, numbered)], first_err, config_section)
+    if k:
+        log.info("%s: the header is on row %d (the rows above it are read as a title)", p.name, numbered[k][0])
+    header = [h.strip() for h in numbered[k][1]]
     width = len(header)
     records = []
-    for i in data_idx:
-        r = rows[i]
+    src = []
+    for n, r in numbered[k + 1:]:
         if len(r) > width and any(c.strip() for c in r[width:]):
             raise UnreadableFileError(
-                f"this row has {len(r)} cells but the header has {width}.",
-                file=p, row=line_starts[i],
+                f"this row has {len(r)} cells but the header (row {numbered[k][0]}) has {width}.",
+                file=p, row=n,
                 fix=f"check for an unquoted '{delim}' inside a cell (quote the cell), "
                 "or a missing header.",
             )
-        r = (r + [""] * width)[:width]
-        records.append(r)
+        records.append((r + [""] * width)[:width])
+        src.append(n)
     frame = _to_text_frame(records, header, p)
-    src = np.array([line_starts[i] for i in data_idx], dtype=np.int64)
     log.debug("read %s: %d rows, encoding %s, delimiter %r", p, len(frame), enc, delim)
-    return Table(frame=frame, source_row=src, path=p, encoding=enc, delimiter=delim)
+    return Table(frame=frame, source_row=np.array(src, dtype=np.int64), path=p, encoding=enc,
+                 delimiter=delim, headers=tuple(header), sheet=None, header_row=int(numbered[k][0]))
 
 
-def _to_text_frame(records: list[list[object]], header: list[str], path: Path) -> pd.DataFrame:
-    seen: dict[str, int] = {}
+def _csv_rows(text: str, delim: str, p: Path, what: str) -> tuple[list[list[str]], list[int]]:
+    """All CSV records and the physical line each starts on (quoted cells may span lines)."""
+    old = csv.field_size_limit()
+    # a cell may be as long as the file (a 200,000-character quoted cell is read, then cut)
+    csv.field_size_limit(max(old, len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    line_starts: list[int] = []
+    rows: list[list[str]] = []
+    prev_end = 0
+    try:
+        for r in reader:
+            line_starts.append(prev_end + 1)
+            prev_end = reader.line_num
+            rows.append(r)
+    except csv.Error as exc:
+        raise UnreadableFileError(
+            f"the {what} could not be read as CSV from row {prev_end + 1} on ({exc}).", file=p,
+            row=prev_end + 1,
+            fix="check that row for an unclosed quote (\") or a stray control character, "
+            "or save the file again as 'CSV UTF-8'.",
+        ) from exc
+    finally:
+        csv.field_size_limit(old)
+    return rows, line_starts
+
+
+def _find_header_row(
+    numbered: Sequence[tuple[int, Sequence[object]]],
+    find_header: Callable[[list[str]], object] | None,
+) -> tuple[int | None, MissingColumnError | None]:
+    """Index (in ``numbered``) of the first row that ``find_header`` accepts, else the first
+    MissingColumnError it raised."""
+    if find_header is None:
+        return 0, None
+    first: MissingColumnError | None = None
+    for k, (_n, cells) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
+        names = _header_names(cells)
+        try:
+            find_header(names)
+        except HeaderNotFoundError:
+            raise
+        except MissingColumnError as exc:
+            if first is None:
+                first = exc
+            continue
+        return k, None
+    return None, first
+
+
+def _header_names(cells: Sequence[object]) -> list[str]:
+    header = ["" if v is None else str(v).strip() for v in cells]
+    return _column_names(header)
+
+
+def _column_names(header: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
     cols = []
     for j, h in enumerate(header):
         name = h if h else f"kolumn_{j + 1}"
         if name in seen:
-            seen[name] += 1
-            name = f"{name}.{seen[name]}"
-        else:
-            seen[name] = 0
+            # unique in the frame, and still the same header for fold_header (duplicate check)
+            name = f"{name} [kolumn {j + 1}]"
+        seen.add(name)
         cols.append(name)
+    return cols
+
+
+def _describe_rows(numbered: Sequence[tuple[int, Sequence[object]]], limit: int = 3) -> str:
+    parts = []
+    for n, cells in numbered[:limit]:
+        vals = [short(v, 30) for v in cells if v is not None and str(v).strip()]
+        more = f", ... ({len(vals)} cells)" if len(vals) > 6 else ""
+        parts.append(f"row {n}: " + ", ".join(repr(v) for v in vals[:6]) + more)
+    return "; ".join(parts) if parts else "(empty)"
+
+
+def _header_not_found(
+    p: Path,
+    what: str,
+    sheets: Sequence[tuple[str | None, Sequence[tuple[int, Sequence[object]]]]],
+    first_err: MissingColumnError,
+    config_section: str | None,
+) -> HeaderNotFoundError:
+    excel = any(name is not None for name, _ in sheets)
+    where = f"the first {HEADER_SEARCH_ROWS} rows" + (
+        f" of {'any of the ' + str(len(sheets)) + ' sheets' if len(sheets) > 1 else 'the sheet'}" if excel else ""
+    )
+    found = "; ".join(
+        (f"sheet '{name}': " if name is not None else "") + _describe_rows(rows) for name, rows in sheets
+    )
+    core = str(first_err)
+    core = core.split(": ", 1)[1] if core.startswith("file ") and ": " in core else core
+    core = core.split(" Fix: ", 1)[0]
+    sec = config_section or "..."
+    fix = (f"check that this is the {what}; put its header (the column names) on one row near the top"
+           + (f", name the sheet with `sheet = ...` under [{sec}] in projekt.toml" if excel else "")
+           + f", or map the columns under [{sec}.columns].")
+    col = first_err.column or "header"
+    return HeaderNotFoundError(
+        f"no row in {where} holds the {what}'s header ({core.rstrip('.')}). Found: {found}.",
+        file=p, column=col, found=getattr(first_err, "found", []), fix=fix,
+    )
+
+
+def _to_text_frame(records: list[list[object]], header: list[str], path: Path) -> pd.DataFrame:
+    cols = _column_names(header)
     frame = pd.DataFrame(records, columns=cols, dtype=object)
     for c in frame.columns:
         s = frame[c].map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v)
@@ -196,7 +399,19 @@ def _to_text_frame(records: list[list[object]], header: list[str], path: Path) -
     return frame
 
 
-def _read_excel(p: Path, *, sheet: str | int | None, what: str) -> Table:
+def _excel_cell(v: object) -> object:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _read_excel(p: Path, *, sheet: str | int | None, what: str,
+                find_header: Callable[[list[str]], object] | None = None,
+                config_section: str | None = None) -> Table:
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - a core dependency
@@ -205,50 +420,82 @@ def _read_excel(p: Path, *, sheet: str | int | None, what: str) -> Table:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:
         raise UnreadableFileError(
-            f"the {what} could not be opened as an Excel workbook ({exc}).", file=p,
+            f"the {what} could not be opened as an Excel workbook ({short(exc, 200)}).", file=p,
             fix="open it in Excel and save it again as .xlsx, or export it as CSV UTF-8.",
         ) from exc
+    sec = config_section or "..."
     try:
+        names = list(wb.sheetnames)
+        listing = ", ".join(f"{i}: '{n}'" for i, n in enumerate(names))
         if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int):
-            ws = wb.worksheets[sheet]
-        else:
-            if sheet not in wb.sheetnames:
+            order = list(range(len(names))) if find_header is not None else [0]
+        elif isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not -len(names) <= sheet < len(names):
                 raise UnreadableFileError(
-                    f"there is no sheet '{sheet}'. Sheets: {', '.join(wb.sheetnames)}.",
-                    file=p, fix="name one of the sheets listed.",
+                    f"there is no sheet number {sheet} (sheets are counted from 0); the workbook has "
+                    f"{len(names)} sheet(s): {listing}.", file=p,
+                    fix=f"give one of the sheet names or numbers listed (`sheet = ...` under [{sec}]).",
                 )
-            ws = wb[sheet]
-        rows = [(i + 1, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True))]
+            order = [sheet % len(names)]
+        else:
+            name = str(sheet)
+            if name not in names:
+                near = [n for n in names if n.strip().casefold() == name.strip().casefold()]
+                if len(near) == 1:
+                    name = near[0]
+                else:
+                    raise UnreadableFileError(
+                        f"there is no sheet '{short(name)}'. Sheets: {listing}.", file=p,
+                        fix=f"name one of the sheets listed (`sheet = ...` under [{sec}] in projekt.toml).",
+                    )
+            order = [names.index(name)]
+        seen: list[tuple[str | None, list[tuple[int, list[object]]]]] = []
+        chosen: tuple[str, list[tuple[int, list[object]]], int] | None = None
+        first_err: MissingColumnError | None = None
+        for idx in order:
+            ws = wb.worksheets[idx]
+            rows = [(i + 1, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True))]
+            rows = [(n, r) for n, r in rows if any(v is not None and str(v).strip() for v in r)]
+            seen.append((names[idx], rows))
+            if not rows:
+                continue
+            k, err = _find_header_row(rows, find_header)
+            if k is not None:
+                chosen = (names[idx], rows, k)
+                break
+            if first_err is None:
+                first_err = err
+    except TryggGeoError:
+        raise
+    except Exception as exc:  # a corrupt cell (a date serial out of range, ...)
+        raise UnreadableFileError(
+            f"the {what} could not be read ({type(exc).__name__}: {short(exc, 200)}).", file=p,
+            fix="open it in Excel and save it again as .xlsx, or export it as CSV UTF-8.",
+        ) from exc
     finally:
         wb.close()
-    rows = [(n, r) for n, r in rows if any(v is not None and str(v).strip() for v in r)]
-    if not rows:
-        raise EmptyLayerError(f"the {what} sheet is empty.", file=p)
-    header = ["" if v is None else str(v).strip() for v in rows[0][1]]
+    if chosen is None:
+        if first_err is None:
+            raise EmptyLayerError(f"the {what} sheet is empty" + (
+                f" (sheets: {listing})." if len(names) > 1 else "."), file=p)
+        raise _header_not_found(p, what, seen, first_err, config_section)
+    sheet_name, rows, k = chosen
+    if sheet_name != names[order[0]] or k:
+        log.info("%s: the %s's header was found on sheet '%s', row %d", p.name, what, sheet_name, rows[k][0])
+    header = ["" if v is None else str(v).strip() for v in rows[k][1]]
     width = len(header)
     records = []
     src = []
-    for n, r in rows[1:]:
-        cells: list[object] = []
-        for v in (r + [None] * width)[:width]:
-            if v is None:
-                cells.append(None)
-            elif isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-                cells.append(str(int(v)))
-            elif hasattr(v, "isoformat"):
-                cells.append(v.isoformat())
-            else:
-                cells.append(str(v))
-        records.append(cells)
+    for n, r in rows[k + 1:]:
+        records.append([_excel_cell(v) for v in (r + [None] * width)[:width]])
         src.append(n)
     frame = _to_text_frame(records, header, p)
-    return Table(frame=frame, source_row=np.array(src, dtype=np.int64), path=p, encoding="xlsx", delimiter="")
+    return Table(frame=frame, source_row=np.array(src, dtype=np.int64), path=p, encoding="xlsx", delimiter="",
+                 headers=tuple(header), sheet=sheet_name, header_row=int(rows[k][0]))
 
 
 _UNIT_RE = re.compile(r"\((?:[^)]*)\)|\[(?:[^\]]*)\]")
-_UNIT_WORDS = {"kr", "sek", "tkr", "msek", "kkr"}
+_UNIT_WORDS = {"kr", "sek", "tkr", "msek", "kkr", "mkr", "mnkr", "ksek", "tsek", "kronor"}
 
 
 def fold_header(name: str) -> str:
@@ -330,15 +577,83 @@ def match_columns(
             raise MissingColumnError(
                 field, found=columns, file=file, accepted=spec.get(field, ()), config_key=config_key
             )
+    _refuse_repeated_headers(list(columns), folded, out, override or {}, file=file, config_key=config_key)
     return out
 
 
-_NUM_CLEAN = re.compile(r"(?i)\s*(kr|sek|:-|tkr|msek|st)\.?\s*$")
+def _refuse_repeated_headers(columns: list[str], folded: Mapping[str, str], out: Mapping[str, str],
+                             override: Mapping[str, str], *, file: str | Path | None,
+                             config_key: str | None) -> None:
+    """Refuse a field whose header occurs twice (after folding): the first would silently win."""
+    pos = {c: j for j, c in enumerate(columns)}
+    for field, header in out.items():
+        base = _DUP_SUFFIX.sub("", header)
+        if field in override:  # named exactly in the config: only an identical header is ambiguous
+            others = [c for c in columns if c != header and _DUP_SUFFIX.sub("", c) == base]
+        else:
+            f = folded.get(header, "")
+            others = [c for c in columns if c != header and f and folded.get(c) == f]
+        if not others:
+            continue
+        o = others[0]
+        obase = _DUP_SUFFIX.sub("", o)
+        same = "the same header" if obase == base else "headers that read the same"
+        raise InputError(
+            f"{column_label(pos[header])} '{short(base)}' and {column_label(pos[o])} '{short(obase)}' have "
+            f"{same} (case, å/ä/ö, punctuation and units such as '(kr)' are ignored when headers are "
+            f"matched), so it is unclear which one holds '{field}'.",
+            file=file, column=base,
+            fix="delete or rename one of the two columns"
+            + (f", or name the right one under [{config_key}] in projekt.toml" if config_key else "") + ".",
+        )
 
 
-def _parse_one_number(text: str) -> float:
-    t = str(text).strip().replace("\u00a0", " ").replace("\u202f", " ")
-    t = _NUM_CLEAN.sub("", t)
+_NUM_CLEAN = re.compile(r"(?i)\s*(kr|sek|kronor|:-|st)\.?\s*$")
+
+#: Amount units (regex, factor to kronor). Matched case-insensitively, longest first.
+_UNIT_PATTERNS: tuple[tuple[str, float], ...] = (
+    (r"tusen(?:tal)?\s*(?:kr|kronor|sek)", 1e3),
+    (r"miljoner\s*(?:kr|kronor|sek)", 1e6),
+    (r"milj\.?\s*(?:kr|kronor|sek)", 1e6),
+    (r"mn\s*kr", 1e6),
+    (r"mnkr|mkr|msek|mio\s*kr", 1e6),
+    (r"tkr|tsek|ksek|kkr", 1e3),
+    (r"kronor|kr|sek", 1.0),
+)
+_UNIT_ALT = "|".join(f"(?:{pat})" for pat, _ in _UNIT_PATTERNS)
+_CELL_UNIT = re.compile(rf"(?i)^(?P<num>.*?)\s*(?P<unit>{_UNIT_ALT})\.?\s*(?::-)?\s*$")
+_HEADER_UNIT = re.compile(rf"(?i)(?<![0-9a-zåäöé])(?P<unit>{_UNIT_ALT})(?![0-9a-zåäöé])")
+
+
+def _unit_factor(unit: str) -> float:
+    for pat, factor in _UNIT_PATTERNS:
+        if re.fullmatch(pat, unit, flags=re.IGNORECASE):
+            return factor
+    raise ValueError(unit)  # pragma: no cover - unit comes from _UNIT_ALT
+
+
+def amount_unit(text: str) -> tuple[float, str] | None:
+    """The amount unit named in a header or cell, as ``(factor to kronor, unit as written)``.
+
+    Returns None when no unit is named; raises ValueError (listing them) when different units
+    are named.
+
+    >>> amount_unit("Beviljat (tkr)"), amount_unit("Utfall MSEK"), amount_unit("Belopp")
+    ((1000.0, 'tkr'), (1000000.0, 'MSEK'), None)
+    """
+    hits = [(m.group("unit"), _unit_factor(m.group("unit"))) for m in _HEADER_UNIT.finditer(str(text))]
+    if not hits:
+        return None
+    if len({f for _, f in hits}) > 1:
+        raise ValueError(", ".join(repr(u) for u, _ in hits))
+    return hits[0][1], hits[0][0]
+
+
+def _clean_number_text(text: str) -> str:
+    return str(text).strip().replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _parse_plain(t: str) -> float:
     t = t.replace(" ", "").replace("\u2212", "-")
     t = t.removesuffix(":-")
     if not t:
@@ -354,7 +669,14 @@ def _parse_one_number(text: str) -> float:
         t = t.replace(",", "") if t.count(",") > 1 else t.replace(",", ".")
     elif t.count(".") > 1:
         t = t.replace(".", "")
+    if len(t) > 400:  # no number is this long; float() of huge digit strings is slow
+        raise ValueError(t[:40])
     return float(t)
+
+
+def _parse_one_number(text: str) -> float:
+    """A plain number (``kr``/``st``/``:-`` allowed; ``tkr``/``MSEK`` are not plain numbers)."""
+    return _parse_plain(_NUM_CLEAN.sub("", _clean_number_text(text)))
 
 
 def parse_number(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]) -> tuple[pd.Series, list[tuple[int, str]]]:
@@ -362,7 +684,9 @@ def parse_number(values: pd.Series, *, column: str, file: str | Path | None, row
 
     ``"1 250 000"``, ``"1 250 000,50"``, ``"1.250.000 kr"``, ``"12,5"`` and ``"-3"`` are all read.
     A cell that is not a number becomes NaN and is returned as ``(row, text)`` so that the
-    caller can flag it (nothing is silently lost).
+    caller can flag it (nothing is silently lost). ``inf``, ``nan`` and numbers beyond the
+    float range are not numbers here; a scaled unit (``12 tkr``) is not a plain number either
+    (amounts are read with :func:`parse_amount`).
     """
     out = np.full(len(values), np.nan)
     bad: list[tuple[int, str]] = []
@@ -370,13 +694,114 @@ def parse_number(values: pd.Series, *, column: str, file: str | Path | None, row
         if v is None or (isinstance(v, float) and np.isnan(v)):
             continue
         try:
-            out[i] = _parse_one_number(str(v))
-        except ValueError:
+            f = _parse_one_number(str(v))
+        except (ValueError, OverflowError):
             bad.append((int(rows[i]), str(v)))
+            continue
+        if not np.isfinite(f) and str(v).strip():
+            bad.append((int(rows[i]), str(v)))
+            continue
+        out[i] = f
     return pd.Series(out, index=values.index, name=values.name), bad
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m", "%Y/%m/%d")
+@dataclass(frozen=True)
+class AmountResult:
+    """The outcome of :func:`parse_amount`.
+
+    Attributes
+    ----------
+    values
+        Kronor; NaN for empty, unreadable and flagged cells.
+    bad
+        ``(row, text)`` of cells that are not amounts.
+    flags
+        ``(position, flag, text)`` per flagged cell: ``amount_scaled`` (a unit in the cell such
+        as ``tkr`` or ``MSEK`` was converted; the value is kept), ``amount_negative``,
+        ``amount_not_finite`` (``inf``, ``NaN``, ``1e400``), ``amount_out_of_range`` (above
+        :data:`MAX_AMOUNT_SEK`); the last three leave the value empty.
+    header_unit
+        ``(factor, unit)`` named in the header, or None.
+    """
+
+    values: pd.Series
+    bad: list[tuple[int, str]]
+    flags: list[tuple[int, str, str]]
+    header_unit: tuple[float, str] | None
+
+
+def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int],
+                 header: str | None = None) -> AmountResult:
+    """Parse amounts into kronor: units in the header or the cell are applied.
+
+    ``"1 250 tkr"`` is 1,250,000 kr, ``"1,2 MSEK"`` 1,200,000 kr; under a header such as
+    ``"Beviljat (tkr)"`` a bare ``"1 250"`` is 1,250,000 kr too (the caller logs it).
+
+    Raises
+    ------
+    InputError
+        The header names two different units, or a cell says kronor under a header in
+        thousands or millions (it is unclear which is meant).
+    """
+    head = _DUP_SUFFIX.sub("", header if header is not None else column)
+    try:
+        hu = amount_unit(head)
+    except ValueError as exc:
+        raise InputError(
+            f"the header names different units ({exc}), so the amounts cannot be read in kronor.",
+            file=file, column=column,
+            fix="name one unit in the header (e.g. 'Beviljat (kr)') and write every amount in it.",
+        ) from exc
+    h_factor = hu[0] if hu else 1.0
+    out = np.full(len(values), np.nan)
+    bad: list[tuple[int, str]] = []
+    flags: list[tuple[int, str, str]] = []
+    for i, v in enumerate(values.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        t = _clean_number_text(str(v))
+        if not t:
+            continue
+        m = _CELL_UNIT.match(t) if len(t) < 200 else None
+        c_factor: float | None = None
+        num = t
+        if m is not None:
+            num, c_factor = m.group("num"), _unit_factor(m.group("unit"))
+        try:
+            x = _parse_plain(num)
+        except (ValueError, OverflowError):
+            bad.append((int(rows[i]), str(v)))
+            continue
+        if c_factor is None:
+            factor = h_factor
+        elif c_factor == 1.0 and h_factor != 1.0:
+            assert hu is not None
+            raise InputError(
+                f"the header says the amounts are in {hu[1]}, but this cell says '{short(v)}' (kronor); "
+                "it is unclear which is meant.", file=file, row=int(rows[i]), column=column,
+                fix=f"write the amount without a unit, in {hu[1]} as the header says, "
+                "or change the header to '(kr)' and write every amount in kronor.",
+            )
+        else:
+            factor = c_factor
+        with np.errstate(all="ignore"):
+            x = float(x) * factor
+        if not np.isfinite(x):
+            flags.append((i, "amount_not_finite", str(v)))
+        elif x < 0:
+            flags.append((i, "amount_negative", str(v)))
+        elif x > MAX_AMOUNT_SEK:
+            flags.append((i, "amount_out_of_range", str(v)))
+        else:
+            out[i] = x
+            if c_factor is not None and c_factor != 1.0:
+                flags.append((i, "amount_scaled", str(v)))
+    return AmountResult(values=pd.Series(out, index=values.index, name=values.name), bad=bad, flags=flags,
+                        header_unit=hu)
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
+                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m", "%Y/%m/%d")
 _SV_MONTHS = {
     "jan": 1, "januari": 1, "feb": 2, "februari": 2, "mar": 3, "mars": 3, "apr": 4, "april": 4,
     "maj": 5, "jun": 6, "juni": 6, "jul": 7, "juli": 7, "aug": 8, "augusti": 8, "sep": 9,
@@ -385,43 +810,94 @@ _SV_MONTHS = {
 }
 
 
+class _DateOutOfRange(ValueError):
+    """A readable date outside :data:`DATE_YEARS`."""
+
+
+def _parse_datetime(t: str) -> _dt.datetime:
+    """The date written in ``t`` as a Python datetime (years 1-9999, so nothing overflows)."""
+    for fmt in _DATE_FORMATS:
+        try:
+            return _dt.datetime.strptime(t, fmt)
+        except ValueError:
+            continue
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})[ -](\d{4})", t)  # 15/3 2021
+    if m:
+        return _dt.datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    f = fold_text(t).split()
+    if len(f) == 2 and f[0] in _SV_MONTHS and f[1].isdigit() and len(f[1]) == 4:  # "mars 2021"
+        return _dt.datetime(int(f[1]), _SV_MONTHS[f[0]], 1)
+    if (len(f) == 3 and f[0].isdigit() and len(f[0]) <= 2 and f[1] in _SV_MONTHS and f[2].isdigit()
+            and len(f[2]) == 4):  # "15 mars 2021"
+        return _dt.datetime(int(f[2]), _SV_MONTHS[f[1]], int(f[0]))
+    if re.fullmatch(r"\d{4}", t):
+        return _dt.datetime(int(t), 7, 1)
+    raise ValueError(t)
+
+
 def _parse_one_date(text: str) -> pd.Timestamp:
     t = str(text).strip()
     if not t:
         return pd.NaT
-    for fmt in _DATE_FORMATS:
-        try:
-            return pd.Timestamp(pd.to_datetime(t, format=fmt))
-        except (ValueError, TypeError):
-            continue
-    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})[ -](\d{4})", t)  # 15/3 2021
-    if m:
-        return pd.Timestamp(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    f = fold_text(t).split()
-    if len(f) == 2 and f[0] in _SV_MONTHS and f[1].isdigit():  # "mars 2021"
-        return pd.Timestamp(int(f[1]), _SV_MONTHS[f[0]], 1)
-    if len(f) == 3 and f[0].isdigit() and f[1] in _SV_MONTHS and f[2].isdigit():  # "15 mars 2021"
-        return pd.Timestamp(int(f[2]), _SV_MONTHS[f[1]], int(f[0]))
-    if re.fullmatch(r"\d{4}", t):
-        return pd.Timestamp(int(t), 7, 1)
-    raise ValueError(t)
+    if len(t) > 100:
+        raise ValueError(t[:40])
+    d = _parse_datetime(t)
+    if not DATE_YEARS[0] <= d.year <= DATE_YEARS[1]:
+        raise _DateOutOfRange(t)
+    return pd.Timestamp(d)
 
 
-def parse_date(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]) -> tuple[pd.Series, list[tuple[int, str]]]:
-    """Parse dates as municipalities write them; return the dates and the cells that failed.
+@dataclass(frozen=True)
+class DateResult:
+    """The outcome of :func:`parse_dates_checked`.
 
-    ISO dates, ``YYYYMMDD``, ``15/3/2021``, ``15.3.2021``, ``15/3 2021``, ``2021-03``,
-    ``mars 2021`` and a bare year (taken as 1 July) are read.
+    Attributes
+    ----------
+    values
+        ``datetime64[ns]``; NaT for empty, unreadable and out-of-range cells.
+    bad
+        ``(row, text)`` of cells that are not dates.
+    out_of_range
+        ``(row, text)`` of dates before 1900 or after 2100 (year 2300 is a typo, and outside
+        what pandas can hold).
     """
+
+    values: pd.Series
+    bad: list[tuple[int, str]]
+    out_of_range: list[tuple[int, str]]
+
+
+def parse_dates_checked(values: pd.Series, *, column: str, file: str | Path | None,
+                        rows: Sequence[int]) -> DateResult:
+    """Parse dates as municipalities write them (see :func:`parse_date`), keeping unreadable
+    cells and out-of-range dates apart."""
     out: list[pd.Timestamp] = []
     bad: list[tuple[int, str]] = []
+    far: list[tuple[int, str]] = []
     for i, v in enumerate(values.tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out.append(pd.NaT)
             continue
         try:
             out.append(_parse_one_date(str(v)))
-        except ValueError:
+        except _DateOutOfRange:
+            out.append(pd.NaT)
+            far.append((int(rows[i]), str(v)))
+        except (ValueError, TypeError, OverflowError):
             out.append(pd.NaT)
             bad.append((int(rows[i]), str(v)))
-    return pd.Series(pd.to_datetime(out), index=values.index, name=values.name).astype("datetime64[ns]"), bad
+    series = pd.Series(pd.to_datetime(pd.Series(out, dtype=object)), index=values.index,
+                       name=values.name).astype("datetime64[ns]")
+    return DateResult(values=series, bad=bad, out_of_range=far)
+
+
+def parse_date(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]) -> tuple[pd.Series, list[tuple[int, str]]]:
+    """Parse dates as municipalities write them; return the dates and the cells that failed.
+
+    ISO dates, ``YYYYMMDD``, ``15/3/2021``, ``15.3.2021``, ``15/3 2021``, ``2021-03``,
+    ``mars 2021`` and a bare year (taken as 1 July) are read. Dates outside 1900-2100 count
+    as failed (:func:`parse_dates_checked` keeps them apart).
+    """
+    res = parse_dates_checked(values, column=column, file=file, rows=rows)
+    failed = sorted(res.bad + res.out_of_range, key=lambda rt: rt[0])
+    return res.values, failed

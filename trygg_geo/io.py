@@ -29,7 +29,17 @@ from trygg_geo._errors import (
     MissingFileError,
     UnreadableFileError,
 )
-from trygg_geo._tabular import match_columns, parse_date, parse_number, read_table
+from trygg_geo._tabular import (
+    MAX_TEXT_CHARS,
+    cut_text,
+    match_columns,
+    parse_amount,
+    parse_date,
+    parse_dates_checked,
+    parse_number,
+    read_table,
+    short,
+)
 from trygg_geo.interventions import fold_text, recognise_kind
 
 __all__ = [
@@ -116,25 +126,58 @@ def parse_crs(text: object) -> pyproj.CRS | None:
         raise ValueError(f"'{t}' names no coordinate reference system") from exc
 
 
-def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:
-    frame: pd.DataFrame = table.frame
-    path = table.path
-    rows = table.source_row
+#: Completion or start dates before this are flagged ``date_implausible`` (kept): trygghets-
+#: investments in registers start in the 1990s at the earliest.
+PLAUSIBLE_FROM = pd.Timestamp("1990-01-01")
+#: Text fields of the register that are cut at :data:`~trygg_geo._tabular.MAX_TEXT_CHARS`.
+_TEXT_FIELDS = ("investment_id", "name", "kind", "address", "district", "board", "crs")
+
+
+def _today() -> pd.Timestamp:
+    """Today (a function so that tests can fix it)."""
+    return pd.Timestamp.today().normalize()
+
+
+def _register_mapping(names: list[str], columns: Mapping[str, str] | None, path: Path) -> dict[str, str]:
+    """Match the register's headers; raise MissingColumnError without a kind or a location."""
     mapping = match_columns(
-        list(frame.columns), REGISTER_COLUMNS, override=columns, file=path, config_key="register.columns"
+        names, REGISTER_COLUMNS, override=columns, file=path, config_key="register.columns"
     )
     has_location = "address" in mapping or ("x" in mapping and "y" in mapping) or "wkt" in mapping
     if "kind" not in mapping:
         raise MissingColumnError(
-            "kind", found=frame.columns, file=path, accepted=REGISTER_COLUMNS["kind"],
+            "kind", found=names, file=path, accepted=REGISTER_COLUMNS["kind"],
             config_key="register.columns",
         )
     if not has_location:
         raise MissingColumnError(
-            "address", found=frame.columns, file=path,
+            "address", found=names, file=path,
             accepted=REGISTER_COLUMNS["address"] + ("(or x and y)", "(or wkt)"),
             config_key="register.columns",
         )
+    return mapping
+
+
+def _warn(path: Path, row: int, column: str, text: str, problem: str) -> None:
+    warnings.warn(
+        f"'{path}', row {row}, column '{column}': '{short(text)}' {problem}; the row is kept and flagged.",
+        DataQualityWarning, stacklevel=4,
+    )
+
+
+_AMOUNT_PROBLEMS = {
+    "amount_scaled": "names its unit; it was converted to kronor",
+    "amount_negative": "is a negative amount; the value is left empty",
+    "amount_not_finite": "is not a finite amount; the value is left empty",
+    "amount_out_of_range": "is larger than any investment (above 1,000 billion kr); the value is left empty",
+}
+
+
+def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    frame: pd.DataFrame = table.frame
+    path = table.path
+    rows = table.source_row
+    mapping = _register_mapping(list(frame.columns), columns, path)
     n = len(frame)
     if n == 0:
         raise EmptyLayerError("the investment register has a header but no rows.", file=path,
@@ -142,12 +185,27 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["source_row"] = rows.astype("int64")
 
+    flags: list[list[str]] = [[] for _ in range(n)]
+
+    def flag(i: int, f: str) -> None:
+        if f not in flags[i]:
+            flags[i].append(f)
+
     def text(field: str) -> pd.Series:
         if field not in mapping:
             return pd.Series([pd.NA] * n, dtype="string")
-        return frame[mapping[field]].astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+        s = frame[mapping[field]].astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+        if field not in _TEXT_FIELDS:
+            return s
+        vals = s.tolist()
+        for i, v in enumerate(vals):
+            if v is not pd.NA and len(v) > MAX_TEXT_CHARS:
+                vals[i], _ = cut_text(v)
+                flag(i, "text_truncated")
+                _warn(path, int(rows[i]), mapping[field], v,
+                      f"is {len(v):,} characters long; it was cut to {MAX_TEXT_CHARS:,}")
+        return pd.Series(vals, dtype="string")
 
-    flags: list[list[str]] = [[] for _ in range(n)]
     ids = text("investment_id")
     out["investment_id"] = ids.fillna(pd.Series([f"rad-{r}" for r in rows], dtype="string"))
     out["name"] = text("name")
@@ -158,26 +216,67 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
     out["kind_recognised"] = np.array([ok for _, ok in recognised], dtype=bool)
     for i, (_, ok) in enumerate(recognised):
         if not ok:
-            flags[i].append("kind_unknown")
+            flag(i, "kind_unknown")
     for f in ("address", "district", "board"):
         out[f] = text(f)
     # numbers and dates: a bad cell becomes empty, is flagged and warned about; the row stays
-    parsers = [(f, parse_number, "is not a number", np.nan) for f in ("granted_sek", "spent_sek", "x", "y")]
-    parsers += [(f, parse_date, "is not a date (write it as 2021-03-15)", pd.NaT) for f in ("started", "completed")]
-    for f, parse, problem, empty in parsers:
+    pos = {int(r): i for i, r in enumerate(rows)}
+    for f in ("granted_sek", "spent_sek"):
         if f not in mapping:
-            out[f] = pd.Series([empty] * n, dtype="datetime64[ns]" if empty is pd.NaT else "float64")
+            out[f] = pd.Series([np.nan] * n, dtype="float64")
             continue
-        vals, bad = parse(frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows)
+        col = mapping[f]
+        res = parse_amount(frame[col].reset_index(drop=True), column=col, file=path, rows=rows)
+        if res.header_unit is not None and res.header_unit[0] != 1.0:
+            log.info("%s: column '%s' is in %s (the header says so); its amounts were multiplied by %s "
+                     "to kronor", path.name, col, res.header_unit[1], f"{res.header_unit[0]:,.0f}")
+        out[f] = res.values.to_numpy()
+        for r, cell in res.bad:
+            flag(pos[r], f"bad_{f}")
+            _warn(path, r, col, cell, "is not an amount (write it as 1 250 000 or 1 250 tkr)")
+        for i, fl, cell in res.flags:
+            flag(i, fl)
+            _warn(path, int(rows[i]), col, cell, _AMOUNT_PROBLEMS[fl])
+    for f in ("x", "y"):
+        if f not in mapping:
+            out[f] = pd.Series([np.nan] * n, dtype="float64")
+            continue
+        vals, bad = parse_number(frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows)
         out[f] = vals.to_numpy()
         for r, cell in bad:
-            i = int(np.flatnonzero(rows == r)[0])
-            flags[i].append(f"bad_{f}")
-            warnings.warn(
-                f"'{path}', row {r}, column '{mapping[f]}': '{cell}' {problem}; "
-                "the row is kept with an empty value and flagged.",
-                DataQualityWarning, stacklevel=3,
-            )
+            flag(pos[r], f"bad_{f}")
+            _warn(path, r, mapping[f], cell, "is not a finite number; the value is left empty")
+    today = _today()
+    for f in ("started", "completed"):
+        if f not in mapping:
+            out[f] = pd.Series([pd.NaT] * n, dtype="datetime64[ns]")
+            continue
+        col = mapping[f]
+        dres = parse_dates_checked(frame[col].reset_index(drop=True), column=col, file=path, rows=rows)
+        vals = dres.values.copy()
+        for r, cell in dres.bad:
+            flag(pos[r], f"bad_{f}")
+            _warn(path, r, col, cell, "is not a date (write it as 2021-03-15); the value is left empty")
+        for r, cell in dres.out_of_range:
+            flag(pos[r], "date_out_of_range")
+            _warn(path, r, col, cell, "is outside 1900-2100; the value is left empty")
+        early = np.flatnonzero((vals < PLAUSIBLE_FROM).to_numpy())
+        for i in early:
+            flag(int(i), "date_implausible")
+            _warn(path, int(rows[i]), col, str(frame[col].iloc[i]),
+                  f"is before {PLAUSIBLE_FROM.year}, which is implausible for an investment; it is kept")
+        if f == "completed":
+            future = np.flatnonzero((vals > today).to_numpy())
+            for i in future:
+                flag(int(i), "completed_in_future")
+                _warn(path, int(rows[i]), col, str(frame[col].iloc[i]),
+                      f"is after today ({today.date()}), so the investment is not counted as carried out "
+                      "(the date stays in raw_text)")
+            vals.iloc[future] = pd.NaT
+        out[f] = vals.to_numpy()
+    order_bad = (out["completed"] < out["started"]).to_numpy()
+    for i in np.flatnonzero(order_bad):
+        flag(int(i), "completed_before_start")
     crs_text = text("crs")
     crs_out: list[object] = []
     for i, c in enumerate(crs_text):
@@ -190,21 +289,29 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
                            (parsed.to_string() if parsed is not None else pd.NA))
         except ValueError:
             crs_out.append(pd.NA)
-            flags[i].append("bad_crs")
+            flag(i, "bad_crs")
             warnings.warn(
-                f"'{path}', row {rows[i]}, column '{mapping['crs']}': '{c}' names no CRS "
+                f"'{path}', row {rows[i]}, column '{mapping['crs']}': '{short(c)}' names no CRS "
                 "(write e.g. 'SWEREF 99 TM' or 'EPSG:3006'); the CRS will be detected from the numbers.",
                 DataQualityWarning, stacklevel=3,
             )
     out["crs"] = pd.Series(crs_out, dtype="string")
     out["wkt"] = text("wkt")
     raw = frame.astype("string").fillna("").reset_index(drop=True)
-    out["raw_text"] = pd.Series(
-        [";".join(v for v in r) for r in raw.itertuples(index=False, name=None)], dtype="string"
-    )
+    wkt_col = mapping.get("wkt")
+    raw_text = []
+    for i, r in enumerate(raw.itertuples(index=False, name=None)):
+        cells = []
+        for c, v in zip(raw.columns, r, strict=True):
+            cut, was_cut = cut_text(v)
+            if was_cut and c != wkt_col:
+                flag(i, "text_truncated")
+            cells.append(cut)
+        raw_text.append(";".join(cells))
+    out["raw_text"] = pd.Series(raw_text, dtype="string")
     dup = out["investment_id"].duplicated(keep=False) & ids.notna()
     for i in np.flatnonzero(dup.to_numpy()):
-        flags[i].append("duplicate_id")
+        flag(int(i), "duplicate_id")
     out["read_flag"] = pd.Series([",".join(f) for f in flags], dtype="string")
     out.attrs["trygg_geo_source"] = str(path)
     out.attrs["trygg_geo_columns"] = dict(mapping)
@@ -256,7 +363,9 @@ def read_register(
     >>> reg.loc[0, ["source_row", "investment_id", "kind", "granted_sek"]].tolist()
     [2, 'T-1', 'belysning', 125000.5]
     """
-    table = read_table(path, sheet=sheet, what="investment register")
+    p = Path(path)
+    table = read_table(p, sheet=sheet, what="investment register", config_section="register",
+                       find_header=lambda names: _register_mapping(names, columns, p))
     return _register_from_table(table, columns)
 
 
@@ -294,8 +403,13 @@ def read_incidents(
     p = Path(path)
     if not p.exists():
         raise MissingFileError(p, what="incident file")
+    declared = _incident_crs(crs, p)
     if p.suffix.lower() in {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}:
-        table = read_table(p, what="incident file")
+        def check(names: list[str]) -> None:
+            match_columns(names, INCIDENT_COLUMNS, override=columns, required=("x", "y"), file=p,
+                          config_key="incidents.columns")
+
+        table = read_table(p, what="incident file", find_header=check, config_section="incidents")
         mapping = match_columns(list(table.frame.columns), INCIDENT_COLUMNS, override=columns,
                                 required=("x", "y"), file=p, config_key="incidents.columns")
         rows = table.source_row
@@ -304,7 +418,9 @@ def read_incidents(
         for bad, field in ((bad_x, "x"), (bad_y, "y")):
             if bad:
                 r, cell = bad[0]
-                raise InputError(f"'{cell}' is not a coordinate.", file=p, row=r, column=mapping[field],
+                raise InputError(f"'{short(cell)}' is not a coordinate"
+                                 + (f" ({len(bad)} such cells)" if len(bad) > 1 else "") + ".",
+                                 file=p, row=r, column=mapping[field],
                                  fix="write the coordinate as a number, e.g. 674032.5 or 674032,5.")
         missing = np.flatnonzero(xs.isna().to_numpy() | ys.isna().to_numpy())
         if len(missing):
@@ -318,20 +434,32 @@ def read_incidents(
                 f"'{p}': the incident table has coordinates but no CRS was given. "
                 "Fix: pass crs=... (e.g. 'EPSG:3006' for SWEREF 99 TM), or set incidents.crs in projekt.toml."
             )
+        assert declared is not None
+        _check_incident_crs(xs.to_numpy(), ys.to_numpy(), rows, declared, p,
+                            f"columns '{mapping['x']}'/'{mapping['y']}'", mapping["x"])
         gdf = gpd.GeoDataFrame(
             {"source_row": rows.astype("int64")},
             geometry=gpd.points_from_xy(xs.to_numpy(), ys.to_numpy()),
-            crs=crs,
+            crs=declared,
         )
         frame = table.frame.reset_index(drop=True)
-        gdf["incident_id"] = (frame[mapping["incident_id"]].astype("string") if "incident_id" in mapping
+        gdf["incident_id"] = (_cut_column(frame[mapping["incident_id"]], rows, p, mapping["incident_id"])
+                              if "incident_id" in mapping
                               else pd.Series([f"h-{r}" for r in rows], dtype="string"))
         if "date" in mapping:
-            dates, _bad = parse_date(frame[mapping["date"]], column=mapping["date"], file=p, rows=rows)
-            gdf["date"] = dates.to_numpy()
+            dres = parse_dates_checked(frame[mapping["date"]], column=mapping["date"], file=p, rows=rows)
+            gdf["date"] = dres.values.to_numpy()
+            failed = sorted(dres.bad + dres.out_of_range)
+            if failed:
+                r, cell = failed[0]
+                warnings.warn(
+                    f"'{p}', column '{mapping['date']}': {len(failed)} date(s) could not be read or are "
+                    f"outside 1900-2100 (first: row {r}, '{short(cell)}'); those incidents are kept "
+                    "without a date.", DataQualityWarning, stacklevel=2)
         else:
             gdf["date"] = pd.Series([pd.NaT] * len(gdf), dtype="datetime64[ns]")
-        gdf["category"] = frame[mapping["category"]].astype("string") if "category" in mapping else pd.NA
+        gdf["category"] = (_cut_column(frame[mapping["category"]], rows, p, mapping["category"])
+                           if "category" in mapping else pd.NA)
     else:
         try:
             gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
@@ -339,10 +467,17 @@ def read_incidents(
             raise UnreadableFileError(f"the incident file could not be read ({exc}).", file=p,
                                       fix="check that it is a GeoPackage, GeoJSON or shapefile.") from exc
         if gdf.crs is None:
-            if crs is None:
+            if declared is None:
                 raise CRSError(f"'{p}' has no CRS. Fix: pass crs=..., or set incidents.crs in projekt.toml.")
-            gdf = gdf.set_crs(crs)
+            gdf = gdf.set_crs(declared)
         gdf["source_row"] = np.arange(1, len(gdf) + 1, dtype="int64")
+        pts = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
+        pts &= (gdf.geometry.geom_type == "Point").to_numpy()
+        if pts.any():
+            src = gdf.crs.to_epsg()
+            _check_incident_crs(gdf.geometry[pts].x.to_numpy(), gdf.geometry[pts].y.to_numpy(),
+                                gdf["source_row"].to_numpy()[pts],
+                                f"EPSG:{src}" if src else gdf.crs.to_string(), p, "geometry", "geometry")
         mapping = match_columns([c for c in gdf.columns if c != "geometry"], INCIDENT_COLUMNS,
                                 override=columns, file=p, config_key="incidents.columns")
         gdf["incident_id"] = gdf[mapping["incident_id"]].astype("string") if "incident_id" in mapping else \
@@ -352,6 +487,66 @@ def read_incidents(
     if len(gdf) == 0:
         raise EmptyLayerError("the incident layer has no rows.", file=p)
     return gdf[["incident_id", "date", "category", "source_row", "geometry"]]
+
+
+def _incident_crs(crs: str | int | None, p: Path) -> str | None:
+    """The incidents' CRS as given (``3006``, ``"EPSG:3006"``, ``"SWEREF 99 TM"``) as a string."""
+    if crs is None:
+        return None
+    try:
+        parsed = parse_crs(str(crs))
+    except ValueError as exc:
+        raise CRSError(
+            f"'{p}': the incidents' CRS {short(crs)!r} names no coordinate reference system. "
+            "Fix: set incidents.crs in projekt.toml to e.g. \"EPSG:3006\" (SWEREF 99 TM) or \"EPSG:4326\" (WGS84)."
+        ) from exc
+    if parsed is None:
+        return None
+    epsg = parsed.to_epsg()
+    return f"EPSG:{epsg}" if epsg else parsed.to_string()
+
+
+def _check_incident_crs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, declared: str, p: Path,
+                        where: str, column: str) -> None:
+    """Refuse incident coordinates that do not lie in Sweden in the declared CRS, saying what
+    they look like instead (swapped axes, WGS84 numbers in a SWEREF file, ...)."""
+    from trygg_geo.geocode._coords import diagnose_crs
+
+    bad, hint, likely, swapped = diagnose_crs(x, y, declared)
+    if not bad.any():
+        return
+    k = int(np.flatnonzero(bad)[0])
+    nbad, n = int(bad.sum()), len(x)
+    try:
+        name = f"{pyproj.CRS.from_user_input(declared).name} ({declared})"
+    except pyproj.exceptions.CRSError:
+        name = declared
+    if nbad * 2 < n:
+        fix = (f"correct the coordinates of these rows ({', '.join(str(int(r)) for r in rows[bad][:10])}"
+               + (", ..." if nbad > 10 else "") + ").")
+    elif swapped and likely == declared:
+        fix = "swap the x and y columns, or map them the other way under [incidents.columns] in projekt.toml."
+    elif likely is not None:
+        fix = (f"set incidents.crs = \"{likely}\" in projekt.toml" + (" and swap x and y" if swapped else "")
+               + ", or convert the coordinates to the declared CRS.")
+    else:
+        fix = "check the x/y columns and incidents.crs in projekt.toml."
+    raise InputError(
+        f"{nbad} of {n} incidents lie outside Sweden when their {where} are read in the declared CRS "
+        f"{name} (first: row {int(rows[k])}: x = {x[k]:g}, y = {y[k]:g}); {hint}.",
+        file=p, row=int(rows[k]), column=column, fix=fix,
+    )
+
+
+def _cut_column(values: pd.Series, rows: np.ndarray, p: Path, column: str) -> pd.Series:
+    s = values.astype("string").reset_index(drop=True)
+    long = s.str.len() > MAX_TEXT_CHARS
+    if long.fillna(False).any():
+        i = int(np.flatnonzero(long.fillna(False).to_numpy())[0])
+        warnings.warn(f"'{p}', column '{column}': {int(long.sum())} cell(s) longer than {MAX_TEXT_CHARS:,} "
+                      f"characters were cut (first: row {int(rows[i])}).", DataQualityWarning, stacklevel=3)
+        s = s.map(lambda v: v if v is pd.NA else cut_text(v)[0]).astype("string")
+    return s
 
 
 def read_areas(path: str | Path, **kwargs: Any) -> gpd.GeoDataFrame:

@@ -44,7 +44,7 @@ from trygg_geo._errors import (
     InputError,
     MissingColumnError,
 )
-from trygg_geo._tabular import fold_header, match_columns, parse_number, read_table
+from trygg_geo._tabular import fold_header, match_columns, parse_number, read_table, short
 from trygg_geo.areas import match_area_keys
 from trygg_geo.interventions import fold_text
 
@@ -134,7 +134,7 @@ def _parse_wave(values: pd.Series, rows: np.ndarray, file: Path, column: str) ->
     for i, v in enumerate(values.tolist()):
         m = re.search(r"(19|20)\d\d", "" if v is None else str(v))
         if m is None:
-            raise InputError(f"'{v}' is not a survey year.", file=file, row=int(rows[i]), column=column,
+            raise InputError(f"'{short(v)}' is not a survey year.", file=file, row=int(rows[i]), column=column,
                              fix="write the year of the wave, e.g. 2017.")
         out[i] = int(m.group(0))
     return out
@@ -144,7 +144,7 @@ def _numbers(frame: pd.DataFrame, column: str, rows: np.ndarray, file: Path) -> 
     vals, bad = parse_number(frame[column], column=column, file=file, rows=rows.tolist())
     if bad:
         r, t = bad[0]
-        raise InputError(f"'{t}' is not a number" + (f" ({len(bad)} such cells)" if len(bad) > 1 else "")
+        raise InputError(f"'{short(t)}' is not a number" + (f" ({len(bad)} such cells)" if len(bad) > 1 else "")
                          + ".", file=file, row=r, column=column, fix="write a number, e.g. 12,5.")
     return vals.to_numpy(dtype=float)
 
@@ -179,9 +179,13 @@ def read_survey(
         ``"auto"`` picks respondent rows when there is an answer column (or wide answer
         columns and no ``n``), aggregates otherwise.
     scale
-        Scale of the shares. ``"auto"`` assumes percent when any share exceeds 1 and a
-        proportion otherwise, and logs which it assumed (also kept in
-        ``df.attrs["trygg_geo_survey"]["scale"]``).
+        Scale of the shares. ``"auto"`` decides once for the whole file from all its shares:
+        percent when shares above 1 occur and none lies strictly between 0 and 1, a
+        proportion when none exceeds 1 (a header saying "%" with only such values gives a
+        warning). A file with both kinds is refused and the rows of the minority (typos such
+        as 0,35 among percentages, or 45 among proportions) are named, so that one typo
+        never switches the scale of the whole file. The scale used is logged and kept in
+        ``df.attrs["trygg_geo_survey"]["scale"]``.
     sheet
         Excel sheet (name or 0-based index).
     indicators
@@ -203,10 +207,11 @@ def read_survey(
         Unrecognised headers (the message lists those found), cells that are not numbers
         or answers, shares outside the scale, counts above n, repeated cells (rows named).
     """
-    tab = read_table(path, sheet=sheet, what="survey file")
+    over = dict(columns or {})
+    tab = read_table(path, sheet=sheet, what="survey file", config_section="survey",
+                     find_header=lambda names: _survey_header_check(names, over, Path(path)))
     frame, rows, file = tab.frame, tab.source_row, tab.path
     cols = list(frame.columns)
-    over = dict(columns or {})
     agg = match_columns(cols, _AGG_SPEC, override={k: v for k, v in over.items() if k in _AGG_SPEC},
                         file=file, config_key="survey.columns")
     resp = match_columns(cols, _RESP_SPEC, override={k: v for k, v in over.items() if k in _RESP_SPEC},
@@ -223,6 +228,19 @@ def read_survey(
         raise ValueError(f"form must be 'auto', 'aggregate' or 'respondents', not {form!r}.")
     df.attrs["trygg_geo_survey"] = {"form": form, "scale": used_scale, "file": str(file)}
     return df
+
+
+def _survey_header_check(names: list[str], over: Mapping[str, str], file: Path) -> None:
+    """Raise MissingColumnError unless ``names`` hold a survey header (a wave and an area)."""
+    agg = match_columns(names, _AGG_SPEC, override={k: v for k, v in over.items() if k in _AGG_SPEC},
+                        file=file, config_key="survey.columns")
+    resp = match_columns(names, _RESP_SPEC, override={k: v for k, v in over.items() if k in _RESP_SPEC},
+                         file=file, config_key="survey.columns")
+    if "wave" not in agg:
+        raise MissingColumnError("wave", found=names, file=file, accepted=_WAVE, config_key="survey.columns")
+    if "area_id" not in agg and not ("x" in resp and "y" in resp):
+        raise MissingColumnError("area_id", found=names, file=file, accepted=_AREA + ("(or x and y)",),
+                                 config_key="survey.columns")
 
 
 def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[str, str],
@@ -319,14 +337,60 @@ def _check_n(df: pd.DataFrame, file: Path, column: str) -> None:
                          row=int(r["source_row"]), column=column, fix="write the number of respondents.")
 
 
+def _rows_text(sub: pd.DataFrame, limit: int = 10) -> str:
+    items = [f"{int(r)} ({v:g})" for r, v in zip(sub["source_row"], sub["share"], strict=True)][:limit]
+    return ", ".join(items) + (f" and {len(sub) - limit} more" if len(sub) > limit else "")
+
+
+def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
+    """Refuse a file whose shares mix the 0-1 and 0-100 scales; name the rows of the minority."""
+    s = df["share"].to_numpy(dtype=float)
+    ok = np.isfinite(s)
+    out = ok & ((s < 0) | (s > 100))
+    col = lambda sub: str(sub["_col"].iloc[0]) if "_col" in sub else "share"  # noqa: E731
+    if out.any():
+        sub = df.loc[out]
+        r = sub.iloc[0]
+        raise InputError(f"the share {r['share']:g} is outside 0-100 (rows {_rows_text(sub)}).", file=file,
+                         row=int(r["source_row"]), column=col(sub),
+                         fix="write shares as percentages (0-100) or proportions (0-1).")
+    above = ok & (s > 1)
+    frac = ok & (s > 0) & (s < 1)
+    n_above, n_frac = int(above.sum()), int(frac.sum())
+    if not n_above or not n_frac:
+        return
+    head = " (the header says percent)" if header_pct else ""
+    if n_above >= 4 * n_frac:
+        sub = df.loc[frac]
+        msg = (f"the file's shares are percentages{head}: {n_above} of {n_above + n_frac} non-zero shares "
+               f"are above 1, but rows {_rows_text(sub)} hold shares between 0 and 1, which read as "
+               "proportions; one scale per file is used, so these rows are ambiguous.")
+        fix = ("write these shares as percentages (0,35 -> 35); if they really are below 1 %, "
+               "read the file with read_survey(..., scale='percent').")
+    elif n_frac >= 4 * n_above:
+        sub = df.loc[above]
+        msg = (f"the file's shares are proportions (0-1): {n_frac} of {n_above + n_frac} non-zero shares "
+               f"lie between 0 and 1, but rows {_rows_text(sub)} hold shares above 1, which read as "
+               "percentages; one scale per file is used, so these rows are ambiguous.")
+        fix = "write these shares as proportions (45 -> 0,45)."
+    else:
+        sub = df.loc[frac]
+        msg = (f"the scale of the shares cannot be told: {n_above} are above 1 (percent; rows "
+               f"{_rows_text(df.loc[above], 5)}) and {n_frac} lie between 0 and 1 (proportions; rows "
+               f"{_rows_text(sub, 5)}).")
+        fix = "write every share on one scale: percentages (0-100) or proportions (0-1)."
+    raise InputError(msg, file=file, row=int(sub["source_row"].iloc[0]), column=col(sub), fix=fix)
+
+
 def _apply_scale(df: pd.DataFrame, scale: str, header_pct: bool, file: Path) -> str:
     s = df["share"]
     top = float(np.nanmax(s.to_numpy())) if s.notna().any() else 0.0
     if scale == "auto":
+        _decide_scale(df, header_pct, file)
         if top > 1:
             used = "percent"
-            log.info("%s: shares go up to %g, so a 0-100 (percent) scale was assumed and divided by 100",
-                     file.name, top)
+            log.info("%s: shares go up to %g, so a 0-100 (percent) scale was assumed for the whole file "
+                     "and divided by 100", file.name, top)
         else:
             used = "proportion"
             log.info("%s: all shares are at most 1, so a 0-1 (proportion) scale was assumed", file.name)
@@ -384,7 +448,7 @@ def _parse_answer(values: pd.Series, rows: np.ndarray, file: Path, column: str) 
         elif t in _DONT_KNOW or not t:
             continue
         else:
-            raise InputError(f"'{v}' is not a yes/no answer.", file=file, row=int(rows[i]), column=column,
+            raise InputError(f"'{short(v)}' is not a yes/no answer.", file=file, row=int(rows[i]), column=column,
                              fix="code answers as 1/0 or ja/nej (blank or 'vet ej' for no answer).")
     return out
 

@@ -14,6 +14,10 @@ Stages, in order; a row leaves the cascade at the first stage that places it:
 6. ``coordinates``: the row's x/y, with CRS detection and swapped x/y;
 7. ``provider``: an optional (online) provider, for what is left;
 8. unplaced, with a reason.
+
+The cost of one row is bounded: an address longer than :data:`MAX_ADDRESS_CHARS` is cut
+before any matching (flag ``text_truncated``; reason ``address_too_long`` when the cut text
+places nothing), so a 120,000-character cell costs no more than a long real address.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from trygg_geo._errors import InputError, MissingColumnError
-from trygg_geo.geocode._coords import _transformer, parse_crs, resolve_coordinates
+from trygg_geo.geocode._coords import _transformer, crs_hint, parse_crs, resolve_coordinates
 from trygg_geo.geocode._geometry import Target, between_line, build_geometry
 from trygg_geo.geocode._normalise import (
     ParsedAddress,
@@ -52,7 +56,7 @@ from trygg_geo.interventions import fold_text
 if TYPE_CHECKING:
     from trygg_geo.geocode.providers import Provider
 
-__all__ = ["METHODS", "REASONS", "REGISTER_COLUMNS", "GeocodeResult", "geocode_register"]
+__all__ = ["MAX_ADDRESS_CHARS", "METHODS", "REASONS", "REGISTER_COLUMNS", "GeocodeResult", "geocode_register"]
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,9 @@ REASONS: dict[str, str] = {
     "no_match": "No address, street or place in the gazetteer matches '{text}'.",
     "no_intersection": "The streets in '{text}' were found but do not meet in the gazetteer.",
     "impossible_coordinates": "The coordinates ({x}, {y}) fit no coordinate system used in "
-                              "Sweden. Check the x/y columns and the CRS.",
+                              "Sweden{declared}. Check the x/y columns and the CRS.",
+    "address_too_long": "The address is {length} characters long; no address is, so only its first "
+                        "{limit} characters were tried, and they match nothing ('{text}').",
     "other_script": "The address '{text}' is written in a script other than Latin; the "
                     "gazetteer holds Swedish names.",
     "bad_encoding": "The address '{text}' has characters lost to a wrong file encoding. Save the "
@@ -82,6 +88,9 @@ _FLAG_SEP = ","
 _LOST_CHAR = re.compile(r"\w\?+\w")
 _COORD_DISAGREE_M = 250.0
 _MAX_FUZZY_CANDIDATES = 5000
+#: Addresses are cut to this many characters before matching (the parser's cost grows with the
+#: square of the length; real addresses, even "korsningen X och Y vid Z", are far shorter).
+MAX_ADDRESS_CHARS = 300
 
 
 def _text(v: Any) -> str | None:
@@ -344,10 +353,15 @@ def geocode_register(
     t0 = time.perf_counter()
     raw_addr = [_text(v) for v in reg["address"].tolist()]
     text: list[str | None] = []
+    too_long: dict[int, int] = {}  # row -> length as written
     for i, a in enumerate(raw_addr):
         if a is None:
             text.append(None)
             continue
+        if len(a) > MAX_ADDRESS_CHARS:
+            too_long[i] = len(a)
+            a = a[:MAX_ADDRESS_CHARS].strip()
+            rows[i].flags.append("text_truncated")
         fixed, repaired = repair_encoding(a)
         if repaired:
             rows[i].flags.append("encoding_repaired")
@@ -577,7 +591,9 @@ def geocode_register(
         if r.method is not None or r.reason is not None:
             continue
         t = text[i]
-        if t is None or parsed[i].form == "empty":
+        if i in too_long:
+            _fail(r, "address_too_long", t, length=f"{too_long[i]:,}", limit=MAX_ADDRESS_CHARS)
+        elif t is None or parsed[i].form == "empty":
             if _text(wkt_col[i]) is not None:
                 _fail(r, "bad_wkt", t)
             else:
@@ -636,7 +652,11 @@ def _place(r: _Row, method: str, score: float, target: Target, matched: str, fla
 def _fail(r: _Row, reason: str, text: str | None, **fmt: Any) -> None:
     if r.reason is None or reason != "no_match":
         r.reason = reason
-        r.reason_text = REASONS[reason].format(text=text or "", **{"x": "", "y": "", **fmt})
+        t = text or ""
+        if len(t) > 120:
+            t = t[:117] + "..."
+        r.reason_text = REASONS[reason].format(
+            text=t, **{"x": "", "y": "", "declared": "", "length": "", "limit": "", **fmt})
 
 
 def _is_district(key: str, district: Any, m: _Matcher) -> bool:
@@ -706,7 +726,11 @@ def _stage_coordinates(reg: pd.DataFrame, rows: list[_Row], wcrs: str, area: Bas
                    f"{x[i]:g}, {y[i]:g} ({src}{', swapped' if fix.swapped[k] else ''})", fix.flags[k])
         elif r.reason is None or r.reason == "no_match" or _text(addr[i]) is None:
             r.reason = "impossible_coordinates"
-            r.reason_text = REASONS["impossible_coordinates"].format(x=x[i], y=y[i])
+            d = decl[i]
+            sentence, _likely, _sw = crs_hint(np.array([x[i]]), np.array([y[i]]), d)
+            note = (f" (declared: {d}; {sentence})" if d else f" ({sentence})") \
+                if np.isfinite(x[i]) and np.isfinite(y[i]) else " (x or y is missing)"
+            r.reason_text = REASONS["impossible_coordinates"].format(x=f"{x[i]:g}", y=f"{y[i]:g}", declared=note)
 
 
 def _stage_wkt(reg: pd.DataFrame, reg_geom: gpd.GeoSeries | None, rows: list[_Row], wcrs: str,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html as htmllib
 import io
 import re
 from pathlib import Path
@@ -147,28 +146,26 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 # ----------------------------------------------------------------------------- safety
-def test_register_and_area_text_is_escaped_before_folium() -> None:
+def test_register_and_area_text_is_data_as_written() -> None:
+    # properties hold the text as written (no HTML escaping, so no double escaping): the
+    # page shows them with textContent (tests/test_maps_browser.py, tests/test_payloads.py)
     m = full_map()
     names = {f["properties"]["name"] for g in geojsons(m).values() for f in g.data["features"]
              if "name" in f["properties"]}
-    assert htmllib.escape(EVIL_AREA) in names
-    assert htmllib.escape(EVIL_INV) in names
-    assert htmllib.escape(EVIL_LINE) in names
-    assert "Klotter &amp; sånt" in names
-    # no raw markup in any property of any layer
-    for g in geojsons(m).values():
-        for f in g.data["features"]:
-            for k, v in f["properties"].items():
-                if isinstance(v, str):
-                    assert "<" not in v and ">" not in v, (g.layer_name, k, v)
+    assert {EVIL_AREA, EVIL_INV, EVIL_LINE, "Klotter & sånt"} <= names
+    # every popup and tooltip is the text-node kind, never folium's innerHTML table
+    details = [e for e in walk(m) if isinstance(e, (folium.GeoJsonTooltip, folium.GeoJsonPopup))]
+    assert details and all(type(e).__name__ in ("_TextTooltip", "_TextPopup") for e in details)
 
 
 def test_saved_page_holds_no_raw_injected_markup(saved: str) -> None:
     for evil in (EVIL_AREA, EVIL_INV, EVIL_LINE, "<b>fet</b>"):
         assert evil not in saved
-    # the escaped text is there (JSON-escaped inside the script)
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in saved
-    assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in saved
+    # the text is there once, JSON-escaped inside the script (no HTML escaping)
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in saved
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in saved
+    assert "<title>Karta &lt;b&gt;fet&lt;/b&gt;</title>" in saved
+    assert "innerHTML=table" not in saved.replace(" ", "")  # folium's innerHTML popup body
 
 
 # ----------------------------------------------------------------------------- self-contained
@@ -297,7 +294,7 @@ def test_choropleth_is_diverging_symmetric_and_greys_out_uncertain_areas() -> No
     areas = geojsons(m)["Förändring"]
     by_id = {f["properties"]["name"]: f["properties"] for f in areas.data["features"]}
     fill = {k: v["style"]["fillColor"] for k, v in by_id.items()}
-    assert fill[htmllib.escape(EVIL_AREA)] == "#b35806"  # -6 pp, significant: darkest orange
+    assert fill[EVIL_AREA] == "#b35806"  # -6 pp, significant: darkest orange
     assert fill["Hammarbyhöjden"] == "#542788"  # +8 pp, significant: darkest purple
     assert fill["Skarpnäck gård"] in ("#998ec3", "#542788")  # +5 pp: purple side
     assert fill["Bagarmossen"] == fill["Kärrtorp"] == "#d9d9d9"  # not significant: grey
@@ -353,7 +350,7 @@ def test_units_hotspots_and_density() -> None:
     assert len(layers["Behandlade områden"].data["features"]) == 1
     assert len(layers["Kontrollområden"].data["features"]) == 2
     assert len(layers["Spillområden"].data["features"]) == 1
-    assert layers["Behandlade områden"].data["features"][0]["properties"]["name"] == htmllib.escape(EVIL_AREA)
+    assert layers["Behandlade områden"].data["features"][0]["properties"]["name"] == EVIL_AREA
     hot = layers["Otrygga platser"].data["features"]
     assert [f["properties"]["cls"] for f in hot] == ["hot", "cold", "ns"]
     assert hot[0]["properties"]["gi_z"] == "3,10" and hot[0]["properties"]["gi_p"] == "0,002"

@@ -9,15 +9,22 @@ stylesheet, image and font the map uses, so the file works with no network
 (intranets often block CDNs). Only the background tiles stay external; without
 them every data layer still shows on a plain background.
 
-Every text that comes from a register or an area layer is HTML-escaped before it
-reaches folium: ``GeoJsonTooltip``/``GeoJsonPopup`` and leaflet-search insert
-property values as raw HTML.
+Text from input files (register, area layer, the project name) is data, never markup
+or code (issue 9). It reaches the page only as a *variable* of a fixed template
+(``|tojson`` inside scripts, ``|e`` in the head) and is put on screen with
+``textContent``: popups, tooltips and the search list use this module's own
+``_TextPopup``/``_TextTooltip``/``_Search`` (folium's ``GeoJsonTooltip``/``GeoJsonPopup``
+and leaflet-search insert values with ``innerHTML``). No template is ever compiled from
+data: branca's ``Element(text)`` treats ``text`` as Jinja2 source, so the old
+``Element(f"<title>{name}</title>")`` evaluated ``{{ 7*7 }}`` in a project name. Labels
+that Leaflet inserts as HTML (layer names, the legend) are the package's own and are
+escaped once with :func:`trygg_geo._escape.html_text`.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import io
 import logging
 import warnings
@@ -31,12 +38,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
 
 from trygg_geo._assets import asset_path
 from trygg_geo._assets._inline import inline_assets
 from trygg_geo._atomic import atomic_path
+from trygg_geo._escape import html_text, is_missing
 from trygg_geo._errors import (
     CRSError,
     DataQualityWarning,
@@ -68,6 +76,7 @@ TEXT: dict[str, dict[str, str]] = {
         "search": "Sök område", "fullscreen": "Helskärm", "fullscreen_exit": "Avsluta helskärm",
         "legend": "Teckenförklaring", "investments": "Investeringar", "tiles": "Bakgrundskarta",
         "class_legend": "Förändring (procentenheter)", "hot_legend": "Otrygga platser (Gi*)",
+        "run": "Körning",
     },
     "en": {
         "title": "Safety investments", "areas": "Areas", "choropleth": "Change",
@@ -85,6 +94,7 @@ TEXT: dict[str, dict[str, str]] = {
         "search": "Search area", "fullscreen": "Full screen", "fullscreen_exit": "Exit full screen",
         "legend": "Legend", "investments": "Investments", "tiles": "Background map",
         "class_legend": "Change (percentage points)", "hot_legend": "Unsafe places (Gi*)",
+        "run": "Run",
     },
 }
 
@@ -111,10 +121,15 @@ _OSM = "OpenStreetMap"
 
 # --------------------------------------------------------------------------- helpers
 def _esc(value: Any) -> str:
-    """HTML-escape a value for popups, tooltips and search ("" for NA)."""
-    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+    """HTML-escape one of the package's own labels for the legend and the layer control
+    (Leaflet inserts those with ``innerHTML``); "" for NA. Data never goes through here:
+    it reaches the page as JSON and is shown with ``textContent``."""
+    return html_text(value)
+
+
+def _text(value: Any) -> str:
+    """A value as the plain text a popup, tooltip or search list shows ("" for NA)."""
+    return "" if is_missing(value) else str(value)
 
 
 def _num(x: float, decimals: int, lang: str, *, signed: bool = False) -> str:
@@ -257,15 +272,169 @@ def _collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any
     return {"type": "FeatureCollection", "features": feats}
 
 
-# --------------------------------------------------------------------------- elements
-class _Html(MacroElement):
-    """Raw text in the page header (styles)."""
-
-    _template = Template("{% macro header(this, kwargs) %}{{ this.text }}{% endmacro %}")
+# --------------------------------------------------------------------------- rendering once
+class _Literal(Element):
+    """Text that is already rendered; returned as is, never compiled as a template."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _RenderOnce(MacroElement):
+    """``MacroElement.render`` without branca's second template pass.
+
+    branca's ``MacroElement.render`` renders an element's ``header``/``html``/``script``
+    macros and wraps each *output* in ``Element(output)``, which compiles the output as
+    Jinja2 source and renders it again. Every value a template wrote into the page (the
+    GeoJSON properties through ``|tojson``, an escaped title through ``|e``) is therefore
+    evaluated as a template on the second pass: ``{{ 7*7 }}`` in an area or project name
+    became ``49``, ``{{ cycler.__init__.__globals__.os.popen(...) }}`` ran a command and
+    ``{#`` crashed the run. Here the output is kept as a :class:`_Literal`.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("an element can only be rendered inside a branca Figure.")
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Literal(str(macro(self, kwargs))), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def _render_once_class(cls: type) -> type:
+    """``cls`` with :class:`_RenderOnce` in place of ``MacroElement.render`` (same name)."""
+    return type(cls.__name__, (cls, _RenderOnce), {"__module__": cls.__module__, "__doc__": cls.__doc__,
+                                                   "__qualname__": cls.__qualname__})
+
+
+def _harden(root: Element) -> None:
+    """Make every macro element under ``root`` render its templates exactly once.
+
+    Called by :func:`build_map` and again by :func:`save_map` (for elements added later);
+    folium's own classes keep their behaviour, only the second pass is gone.
+    """
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if isinstance(el, MacroElement) and not isinstance(el, _RenderOnce):
+            el.__class__ = _render_once_class(type(el))
+        stack.extend(getattr(el, "_children", {}).values())
+
+
+# --------------------------------------------------------------------------- elements
+# The one way data becomes part of the page: an element whose template is a constant of
+# this module, with the data as attributes that the template writes through ``|tojson``
+# (scripts) or ``|e`` (HTML), and that scripts put on screen with ``textContent``. Never
+# ``Element(<string built from data>)`` nor ``Template(<string built from data>)``: both
+# compile the string as Jinja2 source (tests/test_payloads.py checks this module's source).
+class _Style(MacroElement):
+    """The package's own stylesheet (a vendored asset, never data) in the page header."""
+
+    _template = Template("{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}")
+
+    def __init__(self, css: str) -> None:
+        super().__init__()
+        self.css = css
+
+
+class _Head(MacroElement):
+    """``<title>`` and the run id ``<meta>``, both escaped template variables."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<title>{{ this.title|e }}</title>"
+        "{% if this.run_id %}<meta name=\"trygg-geo-run-id\" content=\"{{ this.run_id|e }}\">"
+        "{% endif %}{% endmacro %}"
+    )
+
+    def __init__(self, *, title: str, run_id: str | None) -> None:
+        super().__init__()
+        self.title = title
+        self.run_id = run_id
+
+
+# A popup or tooltip body: a table of (alias, value) rows built with textContent, so a
+# value shows exactly as written (folium's GeoJsonDetail builds it with innerHTML).
+_TEXT_TABLE = """function(layer){
+        var div = L.DomUtil.create('div');
+        var fields = {{ this.fields|tojson }};
+        var aliases = {{ this.aliases|tojson }};
+        var props = (layer.feature && layer.feature.properties) || {};
+        var table = L.DomUtil.create('table', '', div);
+        fields.forEach(function(f, i){
+            var tr = L.DomUtil.create('tr', '', table);
+            {%- if this.labels %}
+            L.DomUtil.create('th', '', tr).textContent = aliases[i];
+            {%- endif %}
+            var v = props[f];
+            L.DomUtil.create('td', '', tr).textContent = (v === null || v === undefined) ? '' : String(v);
+        });
+        return div;
+    }"""
+
+
+class _TextTooltip(folium.GeoJsonTooltip):
+    """``GeoJsonTooltip`` whose values are text nodes (see ``_TEXT_TABLE``)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.bindTooltip("
+        + _TEXT_TABLE + ", {{ this.tooltip_options|tojavascript }});{% endmacro %}"
+    )
+
+
+class _TextPopup(folium.GeoJsonPopup):
+    """``GeoJsonPopup`` whose values are text nodes (see ``_TEXT_TABLE``)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.bindPopup("
+        + _TEXT_TABLE + ", {{ this.popup_options|tojavascript }});{% endmacro %}"
+    )
+
+
+class _Search(folium.plugins.Search):
+    """Search by area name; the list shows names as text (leaflet-search's default tip
+    uses ``innerHTML``) and every option goes through ``|tojson``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map, layer){
+            var restyle = function(){ layer.setStyle(function(f){ return f.properties.style; }); };
+            var control = new L.Control.Search({
+                layer: layer,
+                propertyName: {{ this.search_label|tojson }},
+                collapsed: {{ this.collapsed|tojson }},
+                textPlaceholder: {{ this.placeholder|tojson }},
+                position: {{ this.position|tojson }},
+                marker: false,
+                buildTip: function(text){
+                    var li = L.DomUtil.create('li', '');
+                    li.textContent = text;
+                    return li;
+                },
+                moveToLocation: function(latlng, title, map){
+                    map.flyTo(latlng, map.getBoundsZoom(latlng.layer.getBounds()));
+                }
+            });
+            control.on('search:locationfound', function(e){
+                restyle();
+                e.layer.setStyle({{ this.options|tojavascript }});
+                if (e.layer._popup) { e.layer.openPopup(); }
+            });
+            control.on('search:collapsed', restyle);
+            map.addControl(control);
+        })({{ this._parent.get_name() }}, {{ this.layer.get_name() }});
+        {% endmacro %}
+        """
+    )
 
 
 class _Controls(MacroElement):
@@ -278,6 +447,10 @@ class _Controls(MacroElement):
             {%- if this.title %}
             var t = L.DomUtil.create('div', 'tg-title', map.getContainer());
             t.textContent = {{ this.title|tojson }};
+            {%- if this.run_label %}
+            var run = L.DomUtil.create('div', 'tg-run', t);
+            run.textContent = {{ this.run_label|tojson }};
+            {%- endif %}
             L.DomEvent.disableClickPropagation(t);
             {%- endif %}
             L.control.scale({metric: true, imperial: false, position: 'bottomleft'}).addTo(map);
@@ -298,9 +471,11 @@ class _Controls(MacroElement):
         """
     )
 
-    def __init__(self, *, title: str | None, legend_html: str, bounds: list[list[float]]) -> None:
+    def __init__(self, *, title: str | None, legend_html: str, bounds: list[list[float]],
+                 run_label: str | None = None) -> None:
         super().__init__()
         self.title = title
+        self.run_label = run_label
         self.legend_html = legend_html
         self.bounds = bounds
 
@@ -388,23 +563,23 @@ def _add_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, value_column: str, t: 
                 text += f"; {t['not_significant']}"
                 used.add("ns")
         style["className"] = "tg-area"
-        p = {"name": _esc(areas["name"].iloc[i]), "style": style}
+        p = {"name": _text(areas["name"].iloc[i]), "style": style}
         if "parent" in areas.columns:
-            p["parent"] = _esc(areas["parent"].iloc[i])
+            p["parent"] = _text(areas["parent"].iloc[i])
         if has_value:
-            p["change"] = _esc(text)
+            p["change"] = text
             nv = nresp.iloc[i]
-            p["n"] = _esc(_num(float(nv), 0, lang) if not pd.isna(nv) else t["missing"])
+            p["n"] = _num(float(nv), 0, lang) if not pd.isna(nv) else t["missing"]
         props.append(p)
     fields = ["name"] + (["parent"] if "parent" in areas.columns else []) + (["change", "n"] if has_value else [])
     aliases = [t[f] for f in fields]
     layer = folium.GeoJson(
         _collection(geoms, props),
-        name=t["choropleth"] if has_value else t["areas"],
+        name=_esc(t["choropleth"] if has_value else t["areas"]),
         style_function=lambda f: f["properties"]["style"],
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=False, sticky=True),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=False, max_width=360),
+        tooltip=_TextTooltip(fields=fields, aliases=aliases, localize=False, sticky=True),
+        popup=_TextPopup(fields=fields, aliases=aliases, localize=False, max_width=360),
         zoom_on_click=False,
     )
     layer.add_to(m)
@@ -435,11 +610,11 @@ def _investment_props(inv: pd.DataFrame, t: Mapping[str, str], lang: str) -> lis
     out = []
     cols = {c: col(c) for c in ("investment_id", "name", "board", "granted_sek", "spent_sek",
                                  "geocode_method", "effect_estimate", "effect_ci_low",
-                                 "effect_ci_high", "effect_mde")}
+                                 "effect_ci_high", "effect_mde", "effect_reason")}
     for i in range(len(inv)):
         est = cols["effect_estimate"].iloc[i]
         if est is None or pd.isna(est):
-            effect = t["no_effect"]
+            effect = _text(cols["effect_reason"].iloc[i]) or t["no_effect"]
         else:
             effect = _change_text(est, cols["effect_ci_low"].iloc[i], cols["effect_ci_high"].iloc[i], t, lang)
             mde = cols["effect_mde"].iloc[i]
@@ -447,15 +622,15 @@ def _investment_props(inv: pd.DataFrame, t: Mapping[str, str], lang: str) -> lis
                 effect += f"; {t['mde']} {_num(float(mde) * 100, 1, lang)} {t['pp_short']}"
         done = completed.iloc[i]
         out.append({
-            "name": _esc(cols["name"].iloc[i]),
-            "kind": _esc(get_kind(str(inv["kind"].iloc[i])).label(lang)),
-            "board": _esc(cols["board"].iloc[i]) or "\u2013",
-            "granted": _esc(format_sek(cols["granted_sek"].iloc[i], lang=lang)),
-            "spent": _esc(format_sek(cols["spent_sek"].iloc[i], lang=lang)),
-            "completed": _esc(done.strftime("%Y-%m-%d")) if not pd.isna(done) else "\u2013",
-            "effect": _esc(effect),
-            "id": _esc(cols["investment_id"].iloc[i]),
-            "placed_by": _esc(cols["geocode_method"].iloc[i]) or "\u2013",
+            "name": _text(cols["name"].iloc[i]),
+            "kind": get_kind(str(inv["kind"].iloc[i])).label(lang),
+            "board": _text(cols["board"].iloc[i]) or "\u2013",
+            "granted": format_sek(cols["granted_sek"].iloc[i], lang=lang),
+            "spent": format_sek(cols["spent_sek"].iloc[i], lang=lang),
+            "completed": done.strftime("%Y-%m-%d") if not pd.isna(done) else "\u2013",
+            "effect": effect,
+            "id": _text(cols["investment_id"].iloc[i]),
+            "placed_by": _text(cols["geocode_method"].iloc[i]) or "\u2013",
         })
     return out
 
@@ -488,7 +663,7 @@ def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, st
     for kid in order:
         kind = get_kind(kid)
         sel = kinds == kid
-        group = folium.FeatureGroup(name=f"{kind.label(lang)} ({int(sel.sum())})", show=True)
+        group = folium.FeatureGroup(name=_esc(f"{kind.label(lang)} ({int(sel.sum())})"), show=True)
         group.add_to(m)
         for pts in (True, False):
             idx = np.flatnonzero(sel & (is_point == pts))
@@ -506,9 +681,9 @@ def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, st
                     "color": c, "weight": 4, "opacity": 0.9, "fillColor": c, "fillOpacity": 0.35,
                     "className": "tg-investment"}
             gj = folium.GeoJson(
-                data, name=kind.label(lang), control=False,
-                tooltip=folium.GeoJsonTooltip(fields=["name", "kind"], labels=False, localize=False),
-                popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=False, max_width=380),
+                data, name=_esc(kind.label(lang)), control=False,
+                tooltip=_TextTooltip(fields=["name", "kind"], labels=False, localize=False),
+                popup=_TextPopup(fields=fields, aliases=aliases, localize=False, max_width=380),
                 **kw,
             )
             if pts and cluster:
@@ -547,13 +722,13 @@ def _add_units(m: folium.Map, units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, 
         props = []
         for j in sel:
             aid = units["area_id"].iloc[j]
-            props.append({"name": _esc(names.get(str(aid), aid)), "role": _esc(t[r]),
-                          "investment_ids": _esc(units["investment_ids"].iloc[j]) if "investment_ids" in units.columns else ""})
+            props.append({"name": _text(names.get(str(aid), aid)), "role": t[r],
+                          "investment_ids": _text(units["investment_ids"].iloc[j]) if "investment_ids" in units.columns else ""})
         st = dict(_ROLE_STYLE[r], fillOpacity=0.0, fill=True, className=f"tg-unit tg-{r}")
         gj = folium.GeoJson(
-            _collection(web[sel], props), name=t[r], show=r != "excluded",
+            _collection(web[sel], props), name=_esc(t[r]), show=r != "excluded",
             style_function=lambda f, s=st: s,
-            tooltip=folium.GeoJsonTooltip(fields=["name", "role", "investment_ids"],
+            tooltip=_TextTooltip(fields=["name", "role", "investment_ids"],
                                           aliases=[t["name"], t["role"], t["investment_ids"]], localize=False),
         )
         gj.add_to(m)
@@ -577,15 +752,15 @@ def _add_hotspots(m: folium.Map, hot: gpd.GeoDataFrame, *, t: Mapping[str, str],
             return "\u2013"
         return _num(float(hot[col].iloc[i]), d, lang)
 
-    props = [{"cls": cls.iloc[i], "label": _esc(t[cls.iloc[i]]), "gi_z": f("gi_z", i, 2),
+    props = [{"cls": cls.iloc[i], "label": t[cls.iloc[i]], "gi_z": f("gi_z", i, 2),
               "gi_p": f("gi_p", i, 3), "count": f("count", i, 0)} for i in range(len(hot))]
     folium.GeoJson(
-        _collection(web, props), name=t["hotspots"],
+        _collection(web, props), name=_esc(t["hotspots"]),
         style_function=lambda ft: {
             "color": _HOT[ft["properties"]["cls"]], "weight": 1 if ft["properties"]["cls"] == "ns" else 1.5,
             "fillColor": _HOT[ft["properties"]["cls"]],
             "fillOpacity": 0.05 if ft["properties"]["cls"] == "ns" else 0.45, "className": "tg-hotspot"},
-        tooltip=folium.GeoJsonTooltip(fields=["label", "gi_z", "gi_p", "count"],
+        tooltip=_TextTooltip(fields=["label", "gi_z", "gi_p", "count"],
                                       aliases=[t["hotspots"], t["gi_z"], t["gi_p"], t["count"]], localize=False),
     ).add_to(m)
     rows = [f'<div class="row"><span class="sw" style="background:{_HOT[c]}"></span>{_esc(t[c])}</div>'
@@ -640,7 +815,7 @@ def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, s
     plt.imsave(buf, (rgba * 255).astype(np.uint8), format="png")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     w_, s_, e_, n_ = transform_bounds("EPSG:3857", "EPSG:4326", *b3857)
-    folium.raster_layers.ImageOverlay(url, bounds=[[s_, w_], [n_, e_]], name=t["density"],
+    folium.raster_layers.ImageOverlay(url, bounds=[[s_, w_], [n_, e_]], name=_esc(t["density"]),
                                       interactive=False, zindex=1).add_to(m)
     stops = ",".join(matplotlib.colors.to_hex(cmap(x)) for x in np.linspace(0, 1, 6))
     return (f"<h4>{_esc(t['density'])}</h4><div class=\"row\">{_esc(t['low'])}"
@@ -663,6 +838,7 @@ def build_map(
     classes_per_side: int = 3,
     scheme: str = "Quantiles",
     tolerance_m: float = 5.0,
+    run_id: str | None = None,
 ) -> folium.Map:
     """Build the planners' map.
 
@@ -703,6 +879,13 @@ def build_map(
         (``"Quantiles"``, ``"NaturalBreaks"``, ...) applied to |change|.
     tolerance_m
         Simplification tolerance (metres) for the web.
+    run_id
+        The run that wrote this map (shown as small text under the title, "Körning <id>",
+        and in ``<meta name="trygg-geo-run-id">``), so a map can be matched with the
+        report and GeoPackage of the same run.
+
+    All text from the layers (names, boards, ids ...) and the title are shown exactly as
+    written: they reach the page as data and are never evaluated as HTML or as a template.
 
     Returns
     -------
@@ -740,9 +923,9 @@ def build_map(
         else:
             raise InputError("tiles must be a provider name, None or a dict with 'url' and 'attribution'.",
                              column="tiles", fix="e.g. tiles={'url': 'https://.../{z}/{x}/{y}.png', 'attribution': '...'}")
-    page_title = Element(f"<title>{_esc(title or t['title'])}</title>")
-    m.get_root().header.add_child(page_title, name="tg_title")  # type: ignore[attr-defined]
-    _Html(f"<style>{asset_path(_CSS_FILE).read_text(encoding='utf-8')}</style>").add_to(m)
+    run_id = None if run_id is None or is_missing(run_id) or str(run_id) == "" else str(run_id)
+    _Head(title=str(title or t["title"]), run_id=run_id).add_to(m)
+    _Style(asset_path(_CSS_FILE).read_text(encoding="utf-8")).add_to(m)
 
     legend = []
     if density is not None:
@@ -758,12 +941,14 @@ def build_map(
         legend.append(_add_investments(m, investments, t=t, lang=lang,
                                        max_unclustered=max_investments_unclustered, tolerance_m=tolerance_m))
     folium.plugins.Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(m)
-    folium.plugins.Search(layer=area_layer, search_label="name", geom_type="Polygon", placeholder=t["search"],
-                          collapsed=False, position="topleft", weight=3, color="#000000").add_to(m)
+    _Search(layer=area_layer, search_label="name", geom_type="Polygon", placeholder=t["search"],
+            collapsed=False, position="topleft", weight=3, color="#000000").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     legend_html = f"<h4>{_esc(t['legend'])}</h4>" + "".join(x for x in legend if x) if any(legend) else ""
     bounds = [[float(wb[1]), float(wb[0])], [float(wb[3]), float(wb[2])]]
-    _Controls(title=title or t["title"], legend_html=legend_html, bounds=bounds).add_to(m)
+    _Controls(title=str(title or t["title"]), legend_html=legend_html, bounds=bounds,
+              run_label=f"{t['run']} {run_id}" if run_id else None).add_to(m)
+    _harden(m.get_root())
     return m
 
 
@@ -804,6 +989,7 @@ def save_map(m: folium.Map, path: str | Path, *, self_contained: bool = True) ->
         When ``self_contained`` and the map references something that is not
         vendored (the file is then not written).
     """
+    _harden(m.get_root())
     page = m.get_root().render()
     if self_contained:
         page = inline_assets(page, allowed=_tile_urls(m))

@@ -9,13 +9,18 @@ Swedish (or English) when a change could not be measured.
 The report is built once as a list of blocks (headings, paragraphs, tables, figures) and
 rendered to Markdown and to a self-contained HTML file (figures embedded as PNG data URLs).
 Small survey cells (fewer respondents than ``min_n``) are suppressed in published tables.
+
+Block contents are plain text, never markup: names from the register and the area file, the
+project name and the indicator are escaped by the renderers (:func:`trygg_geo._escape.md_text`
+for Markdown, :func:`trygg_geo._escape.html_text` for HTML), so ``[x](javascript:...)``,
+``<script>``, a ``|`` or a leading ``#`` show as written. The only emphasis is
+:class:`Strong`, a segment of a paragraph that the renderers wrap themselves.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from trygg_geo._atomic import atomic_path
+from trygg_geo._escape import html_text, md_text
 from trygg_geo.interventions import get_kind
 
 if TYPE_CHECKING:
@@ -71,14 +77,32 @@ def _fmt_p(p: Any, lang: str) -> str:
 @dataclass
 class Block:
     kind: str  # "h1" | "h2" | "h3" | "p" | "table" | "figure" | "list"
-    content: Any
+    content: Any  # plain text (a "p" may be a list of str and Strong), a DataFrame or PNG bytes
     caption: str = ""
+
+
+@dataclass(frozen=True)
+class Strong:
+    """Bold text inside a paragraph (the text itself is plain, escaped like the rest)."""
+
+    text: str
+
+
+def _rich(template: str, **values: Any) -> list[str | Strong]:
+    """Fill a fixed template whose ``**...**`` parts are bold; values stay plain text.
+
+    The template is split on ``**`` *before* the values go in, so a value containing
+    ``**`` or any other markup cannot add emphasis or structure.
+    """
+    parts = template.split("**")
+    return [Strong(p.format(**values)) if i % 2 else p.format(**values) for i, p in enumerate(parts) if p]
 
 
 T = {
     "sv": {
         "title": "Uppföljning av trygghetsinvesteringar",
         "generated": "Skapad {date} med trygg_geo {version}.",
+        "run_id": "Körning {run_id}.",
         "summary": "Sammanfattning",
         "n_rows": "Registret har {n} rader. {placed} placerades på kartan ({share}), {unplaced} kunde inte placeras.",
         "money": "Beviljat totalt {granted}, nyttjat {spent}; överskott {surplus} ({share} av det beviljade).",
@@ -125,6 +149,7 @@ T = {
     "en": {
         "title": "Follow-up of safety investments",
         "generated": "Made {date} with trygg_geo {version}.",
+        "run_id": "Run {run_id}.",
         "summary": "Summary",
         "n_rows": "The register has {n} rows. {placed} were placed on the map ({share}), {unplaced} could not be placed.",
         "money": "Granted in total {granted}, spent {spent}; surplus {surplus} ({share} of the grant).",
@@ -264,6 +289,9 @@ def build_report(res: Results) -> list[Block]:
     min_n = cfg.survey.min_n
     blocks: list[Block] = [Block("h1", cfg.project.name or t["title"])]
     blocks.append(Block("p", t["generated"].format(date=_dt.date.today().isoformat(), version=__version__)))
+    run_id = getattr(res, "run_id", None)
+    if run_id is not None and not pd.isna(run_id) and str(run_id):
+        blocks.append(Block("p", t["run_id"].format(run_id=run_id)))
     reg = res.register
     n, n_p, n_u = len(reg), len(res.placed), len(res.unplaced)
     blocks.append(Block("h2", t["summary"]))
@@ -273,7 +301,7 @@ def build_report(res: Results) -> list[Block]:
     blocks.append(Block("p", t["money"].format(granted=fmt_sek(g, lang=lang), spent=fmt_sek(s, lang=lang),
                                                surplus=fmt_sek(g - s, lang=lang),
                                                share=f"{100 * (g - s) / g:.0f} %" if g else "–")))
-    blocks.append(Block("p", t["indicator"].format(indicator=cfg.survey.indicator)))
+    blocks.append(Block("p", _rich(t["indicator"], indicator=cfg.survey.indicator)))
 
     kinds = res.effects[res.effects["scope"] == "kind"]
     blocks.append(Block("h2", t["kinds"]))
@@ -367,18 +395,40 @@ def build_report(res: Results) -> list[Block]:
 
 
 def _md_cell(v: Any) -> str:
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return md_text(v, block=False)
+
+
+def _md_rich(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(f"**{md_text(x.text, block=False)}**" if isinstance(x, Strong) else md_text(x, block=k == 0)
+                       for k, x in enumerate(content))
+    return md_text(content)
+
+
+def _html_rich(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(f"<strong>{html_text(x.text)}</strong>" if isinstance(x, Strong) else html_text(x)
+                       for x in content)
+    return html_text(content)
+
+
+def _plain(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(x.text if isinstance(x, Strong) else str(x) for x in content)
+    return str(content)
 
 
 def render_markdown(blocks: list[Block]) -> str:
+    """The report as Markdown; every text is escaped (:func:`trygg_geo._escape.md_text`)."""
     out: list[str] = []
     for b in blocks:
         if b.kind in ("h1", "h2", "h3"):
-            out.append("#" * int(b.kind[1]) + " " + str(b.content) + "\n")
+            # every "#" escaped: a trailing " #" would otherwise be read as a closing sequence
+            out.append("#" * int(b.kind[1]) + " " + md_text(b.content, block=False).replace("#", "\\#") + "\n")
         elif b.kind == "p":
-            out.append(str(b.content) + "\n")
+            out.append(_md_rich(b.content) + "\n")
         elif b.kind == "list":
-            out.extend(f"- {_md_cell(x)}" for x in b.content)
+            out.extend(f"- {md_text(x)}" for x in b.content)
             out.append("")
         elif b.kind == "table":
             df: pd.DataFrame = b.content
@@ -390,33 +440,36 @@ def render_markdown(blocks: list[Block]) -> str:
             out.extend("| " + " | ".join(_md_cell(v) for v in r) + " |" for r in df.itertuples(index=False))
             out.append("")
         elif b.kind == "figure":
-            out.append(f"![{b.caption}](rapport_trender.png)\n")
+            out.append(f"![{md_text(b.caption, block=False)}](rapport_trender.png)\n")
     return "\n".join(out)
 
 
-def render_html(blocks: list[Block], *, lang: str) -> str:
-    e = html.escape
-    parts = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
+def render_html(blocks: list[Block], *, lang: str, run_id: str | None = None) -> str:
+    """The report as one self-contained HTML page; every text is escaped once."""
+    e = html_text
+    parts = [f"<!doctype html><html lang='{e(lang)}'><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
              "table{border-collapse:collapse;margin:1em 0;font-size:.85em}td,th{border:1px solid #ccc;padding:3px 6px;"
              "text-align:left}th{background:#f2f2f2}img{max-width:100%}</style>"]
+    if run_id:
+        parts.append(f"<meta name='trygg-geo-run-id' content='{e(run_id)}'>")
     title = next((b.content for b in blocks if b.kind == "h1"), "")
-    parts.append(f"<title>{e(str(title))}</title></head><body>")
+    parts.append(f"<title>{e(_plain(title))}</title></head><body>")
     for b in blocks:
         if b.kind in ("h1", "h2", "h3"):
-            parts.append(f"<{b.kind}>{e(str(b.content))}</{b.kind}>")
+            parts.append(f"<{b.kind}>{e(_plain(b.content))}</{b.kind}>")
         elif b.kind == "p":
-            parts.append("<p>" + e(str(b.content)).replace("**", "") + "</p>")
+            parts.append("<p>" + _html_rich(b.content) + "</p>")
         elif b.kind == "list":
-            parts.append("<ul>" + "".join(f"<li>{e(str(x))}</li>" for x in b.content) + "</ul>")
+            parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in b.content) + "</ul>")
         elif b.kind == "table":
             df = b.content
             if df.empty:
                 parts.append("<p>–</p>")
                 continue
-            parts.append("<table><thead><tr>" + "".join(f"<th>{e(str(c))}</th>" for c in df.columns) + "</tr></thead><tbody>")
-            parts.extend("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in r) + "</tr>" for r in df.itertuples(index=False))
+            parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in df.columns) + "</tr></thead><tbody>")
+            parts.extend("<tr>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>" for r in df.itertuples(index=False))
             parts.append("</tbody></table>")
         elif b.kind == "figure":
             data = base64.b64encode(b.content).decode("ascii")
@@ -440,5 +493,8 @@ def write_report(res: Results, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(render_markdown(blocks), encoding="utf-8")
     with atomic_path(path.with_suffix(".html")) as tmp:
-        tmp.write_text(render_html(blocks, lang=res.config.project.language), encoding="utf-8")
+        run_id = getattr(res, "run_id", None)
+        tmp.write_text(render_html(blocks, lang=res.config.project.language,
+                                   run_id=str(run_id) if run_id is not None and str(run_id) else None),
+                       encoding="utf-8")
     return path

@@ -8,7 +8,7 @@ The public API, by task:
 - overlay: :func:`assign_to_areas`, :func:`dissolve_hierarchy`, :func:`survey_panel`
 - unsafe places: :func:`kernel_density`, :func:`hot_spots`
 - design and effects: :func:`assign_roles`, :mod:`trygg_geo.effects`
-- deliver: :func:`build_map`, :func:`write_geopackage`, :func:`run`
+- deliver: :func:`build_map`, :func:`write_geopackage`, :func:`run`, :func:`verify_outputs`
 - demo: :func:`make_demo_city`
 """
 
@@ -31,6 +31,7 @@ from trygg_geo._errors import (
     UnknownConfigKeyError,
     UnreadableFileError,
 )
+from trygg_geo._outputs import OutputCheck, verify_outputs
 from trygg_geo.areas import read_areas
 from trygg_geo.config import Config, load_config
 from trygg_geo.demo import make_demo_city
@@ -58,6 +59,7 @@ __all__ = [
     "MissingColumnError",
     "MissingDependencyError",
     "MissingFileError",
+    "OutputCheck",
     "Results",
     "TryggGeoError",
     "TryggGeoWarning",
@@ -85,6 +87,7 @@ __all__ = [
     "run",
     "save_map",
     "survey_panel",
+    "verify_outputs",
     "write_geopackage",
     "zonal_stats",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "MissingColumnError",
     "MissingDependencyError",
     "MissingFileError",
+    "OutputPathError",
     "TryggGeoError",
     "TryggGeoWarning",
     "UnknownConfigKeyError",
@@ -140,6 +141,11 @@ class CRSError(TryggGeoError, ValueError):
 
 class ConfigError(TryggGeoError, ValueError):
     """An invalid project configuration."""
+
+
+class OutputPathError(ConfigError):
+    """An output that cannot be written safely: it would overwrite an input or another output,
+    its name is not a plain file name with the right ending, or its folder is a file."""
 
 
 class UnknownConfigKeyError(ConfigError, KeyError):

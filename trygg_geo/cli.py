@@ -1,22 +1,44 @@
-"""The ``trygg-geo`` command line: ``demo``, ``run`` and ``geocode``.
+"""The ``trygg-geo`` command line: ``demo``, ``run``, ``geocode`` and ``verify``.
 
 A thin layer over :func:`trygg_geo.run`: it parses arguments, prints progress, and ends
-with a short summary of what was written where. Errors of trygg_geo are printed as one
-clear message (no traceback) with exit code 2.
+with a short summary of what was written where. One error path, and no traceback ever
+reaches the terminal:
+
+- exit 2: an error of trygg_geo (bad input, config or output path; a file that cannot be
+  read or written) is printed as one line ``trygg-geo: <what, where, Fix: ...>``; argparse
+  errors also exit 2;
+- exit 1: any other exception is a bug in trygg-geo. One line says so and names the log file
+  that holds the traceback and the recent log (``<output folder>/trygg-geo-fel.log`` when the
+  output folder is known, else a file in the system's temporary folder);
+- exit 130: interrupted (Ctrl-C); the previous outputs stay as they were.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import datetime as _dt
+import errno
 import logging
+import os
+import platform
+import re
 import sys
+import tempfile
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from trygg_geo._errors import TryggGeoError
 
-__all__ = ["main"]
+__all__ = ["BUG_LOG", "main"]
+
+#: the file a bug's traceback is written to, in the output folder when it is known
+BUG_LOG = "trygg-geo-fel.log"
+# OS errors the user can fix (a path, a permission, a full disk): exit 2, not a bug
+_USER_ERRNO = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ENOSPC,
+               errno.EROFS, errno.EDQUOT, errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTEMPTY}
 
 
 def _progress(start: float) -> callable:
@@ -63,6 +85,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     say = _progress(start)
     out = Path(args.out)
+    args.log_dir = out
+    if out.exists() and not out.is_dir():
+        from trygg_geo._errors import OutputPathError
+
+        raise OutputPathError(f"--out '{out}' is a file, not a folder. Fix: give a new or existing folder, "
+                              "e.g. --out trygg_demo.")
     say(f"Bygger demostaden (seed {args.seed}) i {out / 'indata'}")
     city = make_demo_city(out / "indata", seed=args.seed)
     cfg = load_config(city.config)
@@ -77,12 +105,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from trygg_geo.config import load_config
     from trygg_geo.pipeline import run
 
     start = time.perf_counter()
-    res = run(args.config, progress=_progress(start))
+    cfg = load_config(args.config)
+    args.log_dir = cfg.output.folder
+    res = run(cfg, progress=_progress(start))
     print(_summary(res))
     return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from trygg_geo._outputs import verify_outputs
+
+    check = verify_outputs(args.folder)
+    print(check)
+    return 0 if check.ok else 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run the pipeline from a project config")
     r.add_argument("config", help="projekt.toml")
     r.set_defaults(func=_cmd_run)
+    v = sub.add_parser("verify", help="check that the outputs in a folder are one complete, consistent set",
+                       description="Check the outputs of a run against its manifest (korning.json): every file "
+                       "present, unchanged, and carrying the same run id. Exit 0 when they are, 2 when not.")
+    v.add_argument("folder", help="the output folder")
+    v.set_defaults(func=_cmd_verify)
     try:
         from trygg_geo.geocode import _cli as geocode_cli
     except ImportError:  # pragma: no cover - part of the package
@@ -110,23 +154,115 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "geocode":
-            from trygg_geo.geocode import _cli as geocode_cli
+def _one_line(text: str) -> str:
+    """Flatten a message to one line (a path or a value may hold line breaks)."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
 
-            return int(geocode_cli.run(args))
+
+class _Recent(logging.Handler):
+    """The last log records of this run, for the bug log."""
+
+    def __init__(self, n: int = 500) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: collections.deque[str] = collections.deque(maxlen=n)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append(self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never fail the run  # pragma: no cover
+            pass
+
+
+def _bug_log(exc: BaseException, *, argv: Sequence[str], folder: Path | None, recent: _Recent) -> Path | None:
+    """Write the traceback and the recent log; return the file, or None if nothing could be written."""
+    import trygg_geo
+
+    now = _dt.datetime.now(_dt.UTC)
+    text = "\n".join([
+        f"trygg-geo {trygg_geo.__version__}: an unexpected error (a bug in trygg-geo)",
+        f"time (UTC): {now.isoformat(timespec='seconds')}",
+        f"command: trygg-geo {' '.join(argv)}",
+        f"python {platform.python_version()} on {platform.platform()}",
+        "",
+        "".join(traceback.format_exception(exc)),
+        "recent log:",
+        *recent.records,
+        "",
+    ])
+    candidates = []
+    if folder is not None and Path(folder).is_dir():
+        candidates.append(Path(folder) / BUG_LOG)
+    candidates.append(Path(tempfile.gettempdir()) / f"trygg-geo-fel-{now:%Y%m%dT%H%M%SZ}-{os.getpid()}.log")
+    for path in candidates:
+        try:
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None  # pragma: no cover - neither the output folder nor the temp folder is writable
+
+
+def _setup_logging(verbose: bool) -> tuple[list[logging.Handler], _Recent, int]:
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    recent = _Recent()
+    root = logging.getLogger()
+    root.addHandler(console)
+    root.addHandler(recent)
+    pkg = logging.getLogger("trygg_geo")
+    old_level = pkg.level
+    pkg.setLevel(logging.INFO)  # the bug log keeps the package's INFO lines; the console filters
+    return [console, recent], recent, old_level
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 bug, 2 error to fix, 130 interrupted)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse errors exit 2 with its usage message
+    handlers, recent, old_level = _setup_logging(args.verbose)
+    args.log_dir = None
+    try:
         return int(args.func(args))
+    except KeyboardInterrupt:
+        print("trygg-geo: interrupted (Ctrl-C). Outputs are only replaced together at the end of a run, so "
+              "the previous ones are as they were (check with: trygg-geo verify <output folder>).",
+              file=sys.stderr, flush=True)
+        return 130
     except TryggGeoError as exc:
-        print(f"trygg-geo: {exc}", file=sys.stderr)
+        print(_one_line(f"trygg-geo: {exc}"), file=sys.stderr, flush=True)
         return 2
-    except (FileNotFoundError, PermissionError) as exc:
-        print(f"trygg-geo: {exc}", file=sys.stderr)
+    except OSError as exc:
+        if exc.errno not in _USER_ERRNO and not isinstance(exc, (FileNotFoundError, PermissionError)):
+            return _bug(exc, argv, args, recent)
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(_one_line(f"trygg-geo: cannot read or write{where}: {exc.strerror or exc}. Fix: check the path, "
+                        "that you may read and write there, and that the disk is not full."),
+              file=sys.stderr, flush=True)
         return 2
+    except Exception as exc:  # noqa: BLE001 - the one place every unexpected error ends
+        return _bug(exc, argv, args, recent)
+    finally:
+        root = logging.getLogger()
+        for h in handlers:
+            root.removeHandler(h)
+        logging.getLogger("trygg_geo").setLevel(old_level)
+
+
+def _bug(exc: BaseException, argv: Sequence[str], args: argparse.Namespace, recent: _Recent) -> int:
+    log_file = _bug_log(exc, argv=argv, folder=getattr(args, "log_dir", None), recent=recent)
+    brief = _one_line(f"{type(exc).__name__}: {exc}")
+    if len(brief) > 200:
+        brief = brief[:197] + "..."
+    where = (f"The traceback and log are in '{log_file}'" if log_file is not None
+             else "No log file could be written (neither the output folder nor the temporary folder is writable)")
+    print(_one_line(
+        f"trygg-geo: internal error, a bug in trygg-geo (not in your data): {brief}. {where}. "
+        "Please report it to the trygg-geo developers (issue tracker) with that file and the command you ran; "
+        "check the file for names from your data before sharing it."), file=sys.stderr, flush=True)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

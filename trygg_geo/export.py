@@ -455,7 +455,8 @@ def _prepare(
 # ---------------------------------------------------------------------------------------
 
 
-def _write_layer(tmp: Path, p: _Prepared, *, title: str, description: str, first: bool) -> None:
+def _write_layer(tmp: Path, p: _Prepared, *, title: str, description: str, first: bool,
+                 metadata: Mapping[str, str] | None = None) -> None:
     frame = p.frame
     kwargs: dict[str, Any] = {}
     if p.geometry_type is not None:
@@ -468,6 +469,7 @@ def _write_layer(tmp: Path, p: _Prepared, *, title: str, description: str, first
         layer_options=layer_options,
         # GeoPackage 1.2: read without warnings by older GDAL (QGIS/ArcGIS installs)
         dataset_options={"VERSION": "1.2"} if first else None,
+        dataset_metadata=dict(metadata) if first and metadata else None,
         **kwargs,
     )
 
@@ -600,6 +602,7 @@ def write_geopackage(
     lang: str = "sv",
     descriptions: Mapping[str, str] | None = None,
     crash_hook: Callable[[str], None] | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> GpkgReport:
     """Write output layers into one styled GeoPackage, atomically.
 
@@ -624,6 +627,9 @@ def write_geopackage(
     crash_hook
         Test hook, called with the layer name after each layer is written to the
         temporary file.
+    metadata
+        Dataset metadata (key -> text), e.g. the run id of :func:`trygg_geo.run`; GDAL and
+        QGIS show it (``ogrinfo`` lists it under "Metadata").
 
     Returns
     -------
@@ -674,7 +680,8 @@ def write_geopackage(
         with atomic_path(target) as tmp:
             for i, p in enumerate(prepared):
                 desc = descriptions.get(p.name) or catalogue.layer_description(p.name, lang)
-                _write_layer(tmp, p, title=titles[p.name], description=desc, first=i == 0)
+                _write_layer(tmp, p, title=titles[p.name], description=desc, first=i == 0,
+                             metadata=metadata)
                 logger.debug("layer '%s': %d rows written", p.name, len(p.frame))
                 if crash_hook is not None:
                     crash_hook(p.name)

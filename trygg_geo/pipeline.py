@@ -481,8 +481,6 @@ def _write_outputs(res: Results, *, density: Any) -> None:
     Each output carries ``res.run_id``; a kill before the commit leaves the previous outputs
     as they were, and :func:`trygg_geo.verify_outputs` detects a set mixed by a kill during it.
     """
-    import inspect
-
     import trygg_geo
     from trygg_geo._outputs import OutputSet, _pause, planned_outputs, stamp_geotiff
     from trygg_geo.export import write_geopackage
@@ -504,9 +502,8 @@ def _write_outputs(res: Results, *, density: Any) -> None:
         write_geopackage(outputs.path(cfg.output.geopackage), layers, crs=crs, lang=lang, metadata=meta,
                          crash_hook=lambda layer: _pause(f"geopackage:{layer}"))
         inv = _investments_with_effects(res)
-        extra = {"run_id": res.run_id} if "run_id" in inspect.signature(build_map).parameters else {}
         m = build_map(areas=res.areas, investments=inv, units=res.roles, hotspots=_hot_only(res.hotspots),
-                      density=res.density_path, title=cfg.project.name, lang=lang, **extra)
+                      density=res.density_path, title=cfg.project.name, lang=lang, run_id=res.run_id)
         save_map(m, outputs.path(cfg.output.map))
         write_report(res, outputs.path(cfg.output.report))
         written = outputs.commit()

@@ -108,11 +108,42 @@ def format_summary(result: Any) -> str:
     return "\n".join(lines)
 
 
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out (or --save-gazetteer) that would overwrite an input, before any work."""
+    from trygg_geo._errors import OutputPathError
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".gpkg":
+        raise OutputPathError(f"--out '{out}' does not end in .gpkg. Fix: name the output *.gpkg, "
+                              "e.g. --out placerade.gpkg.")
+    if out.is_dir():
+        raise OutputPathError(f"--out '{out}' is a folder. Fix: give a file name, e.g. --out '{out / 'placerade.gpkg'}'.")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputPathError(f"--out '{out}': '{parent}' is a file, not a folder. "
+                              "Fix: write the GeoPackage into a folder.")
+    outputs = [("--out", out)] + ([("--save-gazetteer", Path(args.save_gazetteer))] if args.save_gazetteer else [])
+    inputs = [("the register", Path(args.register)), ("--gazetteer", Path(args.gazetteer))]
+    if args.cache:
+        inputs.append(("--cache", Path(args.cache)))
+    for okey, opath in outputs:
+        for ikey, ipath in inputs:
+            if opath.resolve() == ipath.resolve():
+                raise OutputPathError(f"{okey} '{opath}' is the same file as {ikey} ('{ipath}'), which would be "
+                                      f"overwritten. Fix: give {okey} another file name.")
+    if len(outputs) == 2 and outputs[0][1].resolve() == outputs[1][1].resolve():
+        raise OutputPathError("--out and --save-gazetteer name the same file. Fix: give them different names.")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``trygg-geo geocode``; returns the exit code (0 on success)."""
     from trygg_geo.geocode import Gazetteer, geocode_register
     from trygg_geo.io import read_register
 
+    args.log_dir = Path(args.out).parent  # where the CLI writes a bug log
+    _check_out(args)
     sheet: str | int | None = args.sheet
     if isinstance(sheet, str) and sheet.isdigit():
         sheet = int(sheet)

@@ -183,3 +183,18 @@ def test_main_leaves_no_logging_handlers_behind(tmp_path: Path, capsys: pytest.C
 def test_verify_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "verify", str(tmp_path))
     assert code == 2 and "korning.json" in out
+
+
+def test_warnings_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    from trygg_geo._errors import DataQualityWarning
+
+    def warns(args: object) -> int:
+        warnings.warn("file 'r.csv', row 3:\nan odd amount", DataQualityWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_run", warns)
+    code, _, err = _run(capsys, "run", "x.toml")
+    assert code == 0
+    assert err.strip() == "warning (DataQualityWarning): file 'r.csv', row 3: an odd amount"

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -225,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers, recent, old_level = _setup_logging(args.verbose)
     args.log_dir = None
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("trygg-geo: interrupted (Ctrl-C). Outputs are only replaced together at the end of a run, so "
               "the previous ones are as they were (check with: trygg-geo verify <output folder>).",
@@ -249,6 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for h in handlers:
             root.removeHandler(h)
         logging.getLogger("trygg_geo").setLevel(old_level)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: object = None, line: str | None = None) -> None:
+    """A warning as one line (no source line, no file position of the code)."""
+    logging.getLogger("trygg_geo.cli").debug("warning from %s:%s", filename, lineno)
+    print(_one_line(f"warning ({category.__name__}): {message}"), file=sys.stderr, flush=True)
 
 
 def _bug(exc: BaseException, argv: Sequence[str], args: argparse.Namespace, recent: _Recent) -> int:

@@ -4,9 +4,13 @@ the key or file and the fix, before anything is read or written."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.bad_input.conftest import CONFIG, REGISTER, BadInputCase
+CONFIG = "projekt.toml"  # as in conftest.py (the harness's names of the demo inputs)
+REGISTER = "investeringar.csv"
+BadInputCase = Any  # the ``case`` fixture of conftest.py
 
 # (section, key, TOML literal, words the message must hold besides "Fix" and the config file)
 TYPE_CASES = [

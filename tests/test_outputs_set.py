@@ -245,3 +245,4 @@ def test_sigkill_at_any_point_leaves_the_previous_outputs_or_a_detectably_mixed_
     manifest = json.loads((ut / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["run_id"] == check.run_id
     assert check.run_id in (ut / "karta.html").read_text(encoding="utf-8")
+    assert not check.unstamped, f"outputs without the run id: {check.unstamped}"

@@ -260,6 +260,7 @@ def read_table(
     numbered = [(line_starts[i], r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
         raise EmptyLayerError(f"the {what} has no rows.", file=p)
+    _refuse_runaway_quote(numbered, line_starts, delim, p, what)
     k, first_err = _find_header_row(numbered, find_header)
     if k is None:
         assert first_err is not None
@@ -310,6 +311,26 @@ def _csv_rows(text: str, delim: str, p: Path, what: str) -> tuple[list[list[str]
     finally:
         csv.field_size_limit(old)
     return rows, line_starts
+
+
+def _refuse_runaway_quote(numbered: Sequence[tuple[int, Sequence[str]]], line_starts: Sequence[int],
+                          delim: str, p: Path, what: str) -> None:
+    """Refuse a quote that is never closed: one cell swallows the following rows.
+
+    A cell that spans three or more lines which each hold the delimiter is rows of the file read
+    as one cell, not a comment with line breaks.
+    """
+    for n, cells in numbered:
+        for j, c in enumerate(cells):
+            if c.count("\n") < 3:
+                continue
+            lines = c.split("\n")
+            if sum(delim in ln for ln in lines[1:]) >= 3:
+                raise UnreadableFileError(
+                    f"a quote (\") opened in row {n}, {column_label(j)}, is never closed, so the "
+                    f"{len(lines) - 1} lines after it would be read as one cell.", file=p, row=n,
+                    fix="close the quote or remove it (a quote inside a quoted cell is written twice: \"\").",
+                )
 
 
 def _find_header_row(

@@ -802,10 +802,14 @@ def _assemble(reg: pd.DataFrame, rows: list[_Row], geoms: list[BaseGeometry | No
     ur = [r for r in rows if r.method is None]
     u["reason"] = pd.Series([r.reason or "no_match" for r in ur], dtype=object)
     texts = []
-    for r in ur:
+    read_flags = (u["read_flag"].tolist() if "read_flag" in u.columns else [None] * len(ur))
+    for r, rf in zip(ur, read_flags, strict=True):
         t = r.reason_text or REASONS["no_match"].format(text="")
-        if r.flags:
-            t += f" Also flagged: {', '.join(r.flags)}."
+        # the reader's flags too (bad cells, future dates, cut text): the unplaced table is where
+        # a person looks for everything wrong with the row
+        extra = [f for f in (_text(rf) or "").split(_FLAG_SEP) if f and f not in r.flags]
+        if r.flags or extra:
+            t += f" Also flagged: {', '.join([*r.flags, *extra])}."
         texts.append(t)
     u["reason_text"] = pd.Series(texts, dtype=object)
     return placed, u

@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
+from jinja2.utils import htmlsafe_json_dumps
 
 from trygg_geo._assets import asset_path
 from trygg_geo._assets._inline import inline_assets
@@ -346,19 +347,31 @@ class _Style(MacroElement):
         self.css = css
 
 
+def _html_data(value: str) -> str:
+    """Data as HTML text, escaped once, with ``/`` as ``&#47;``: it shows the same, and a
+    URL written in a name is not mistaken by the self-contained check for an address the
+    page fetches (data is never fetched: it is only ever text)."""
+    return html_text(value).replace("/", "&#47;")
+
+
+def _js_data(value: str | None) -> str:
+    """Data as a JavaScript string literal (HTML-safe JSON, ``/`` as ``\\/``)."""
+    return str(htmlsafe_json_dumps(value)).replace("/", "\\/")
+
+
 class _Head(MacroElement):
-    """``<title>`` and the run id ``<meta>``, both escaped template variables."""
+    """``<title>`` and the run id ``<meta>``, escaped before they reach the template."""
 
     _template = Template(
-        "{% macro header(this, kwargs) %}<title>{{ this.title|e }}</title>"
-        "{% if this.run_id %}<meta name=\"trygg-geo-run-id\" content=\"{{ this.run_id|e }}\">"
+        "{% macro header(this, kwargs) %}<title>{{ this.title_html }}</title>"
+        "{% if this.run_id_html %}<meta name=\"trygg-geo-run-id\" content=\"{{ this.run_id_html }}\">"
         "{% endif %}{% endmacro %}"
     )
 
     def __init__(self, *, title: str, run_id: str | None) -> None:
         super().__init__()
-        self.title = title
-        self.run_id = run_id
+        self.title_html = _html_data(title)
+        self.run_id_html = _html_data(run_id) if run_id else ""
 
 
 # A popup or tooltip body: a table of (alias, value) rows built with textContent, so a
@@ -415,6 +428,7 @@ class _Search(folium.plugins.Search):
                 textPlaceholder: {{ this.placeholder|tojson }},
                 position: {{ this.position|tojson }},
                 marker: false,
+                initial: false,  // match anywhere in the name, not only at its start
                 buildTip: function(text){
                     var li = L.DomUtil.create('li', '');
                     li.textContent = text;
@@ -446,10 +460,10 @@ class _Controls(MacroElement):
         (function(map){
             {%- if this.title %}
             var t = L.DomUtil.create('div', 'tg-title', map.getContainer());
-            t.textContent = {{ this.title|tojson }};
+            t.textContent = {{ this.title_js }};
             {%- if this.run_label %}
             var run = L.DomUtil.create('div', 'tg-run', t);
-            run.textContent = {{ this.run_label|tojson }};
+            run.textContent = {{ this.run_label_js }};
             {%- endif %}
             L.DomEvent.disableClickPropagation(t);
             {%- endif %}
@@ -476,6 +490,8 @@ class _Controls(MacroElement):
         super().__init__()
         self.title = title
         self.run_label = run_label
+        self.title_js = _js_data(title)
+        self.run_label_js = _js_data(run_label)
         self.legend_html = legend_html
         self.bounds = bounds
 
@@ -965,6 +981,23 @@ def _tile_urls(m: folium.Map) -> list[str]:
     return urls
 
 
+def _data_slashes(page: str, m: folium.Map) -> str:
+    """Write ``/`` as ``\\/`` inside the GeoJSON data of ``m``'s layers (the same JSON value).
+
+    The layers' data is text shown with ``textContent``, never fetched; without this a
+    URL written in a name would make the self-contained check refuse the map.
+    """
+    stack: list[Any] = [m]
+    while stack:
+        el = stack.pop()
+        stack.extend(getattr(el, "_children", {}).values())
+        data = getattr(el, "data", None)
+        if isinstance(el, folium.GeoJson) and isinstance(data, dict):
+            blob = str(htmlsafe_json_dumps(data, sort_keys=True))
+            page = page.replace(blob, blob.replace("/", "\\/"))
+    return page
+
+
 def save_map(m: folium.Map, path: str | Path, *, self_contained: bool = True) -> Path:
     """Write ``m`` to ``path`` atomically.
 
@@ -990,7 +1023,7 @@ def save_map(m: folium.Map, path: str | Path, *, self_contained: bool = True) ->
         vendored (the file is then not written).
     """
     _harden(m.get_root())
-    page = m.get_root().render()
+    page = _data_slashes(m.get_root().render(), m)
     if self_contained:
         page = inline_assets(page, allowed=_tile_urls(m))
     path = Path(path)

@@ -451,7 +451,10 @@ def render_html(blocks: list[Block], *, lang: str, run_id: str | None = None) ->
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
              "table{border-collapse:collapse;margin:1em 0;font-size:.85em}td,th{border:1px solid #ccc;padding:3px 6px;"
-             "text-align:left}th{background:#f2f2f2}img{max-width:100%}</style>"]
+             "text-align:left}th{background:#f2f2f2}img{max-width:100%}"
+             # cells pasted into or opened in Excel stay text, never formulas (best effort:
+             # Excel's HTML import honours mso-number-format; browsers ignore it)
+             "td,th{mso-number-format:'\\@'}</style>"]
     if run_id:
         parts.append(f"<meta name='trygg-geo-run-id' content='{e(run_id)}'>")
     title = next((b.content for b in blocks if b.kind == "h1"), "")

@@ -493,3 +493,43 @@ def test_cli_writes_layers_and_summary(city: Path, tmp_path: Path, capsys: pytes
                                "--out", str(tmp_path / "again.gpkg")])
     assert _cli.run(args2) == 0
     assert "placed                            3" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- bounded cost (issue 9)
+def test_huge_address_costs_no_more_than_a_long_one(gaz: Gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 120,000-character address is cut before matching (it took minutes): the text handed
+    to the parser and to the fuzzy matcher is bounded, the row is flagged and unplaced with a
+    reason, and its neighbours are placed as usual. No timing: the bound is on the input."""
+    from trygg_geo.geocode import _match
+
+    seen: list[int] = []
+    real_parse = _match.parse_address
+
+    def spy_parse(text: str) -> object:
+        seen.append(len(text))
+        return real_parse(text)
+
+    fuzzy_lengths: list[int] = []
+    real_extract = _match.process.extractOne
+
+    def spy_extract(query: str, *a: object, **k: object) -> object:
+        fuzzy_lengths.append(len(query))
+        return real_extract(query, *a, **k)
+
+    monkeypatch.setattr(_match, "parse_address", spy_parse)
+    monkeypatch.setattr(_match.process, "extractOne", spy_extract)
+    huge = "Okänd plats nummer " * 6400  # ~121,600 characters
+    street = "Storgatan " * 12_000 + "5"  # a street name repeated, then a number
+    reg = make_register([{"address": "Storgatan 5"}, {"address": huge}, {"address": street},
+                         {"address": "Kyrkvägen 3"}])
+    res = geocode_register(reg, gaz)
+    assert len(res) == 4
+    assert max(seen) <= _match.MAX_ADDRESS_CHARS
+    assert not fuzzy_lengths or max(fuzzy_lengths) <= _match.MAX_ADDRESS_CHARS
+    r2 = _row(res, 3)
+    assert r2["reason"] == "address_too_long"
+    assert f"{len(huge.strip()):,} characters" in r2["reason_text"] and "text_truncated" in r2["reason_text"]
+    assert len(r2["reason_text"]) < 600
+    r3 = _row(res, 4)
+    assert "text_truncated" in (r3.get("geocode_flag") or r3.get("reason_text"))
+    assert set(res.placed["source_row"]) >= {2, 5}

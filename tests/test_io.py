@@ -116,3 +116,159 @@ def test_incidents_row_without_coordinates_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         read_incidents(p, crs=3006)
     assert exc.value.row == 3 and "no coordinates" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- bad input (issue 9)
+import logging  # noqa: E402
+
+from trygg_geo._errors import CRSError, InputError, MissingColumnError, TryggGeoError  # noqa: E402
+
+SHORT = "Projekt-ID;Åtgärd;Adress;Beviljat (kr);Färdigställd"
+
+
+def _reg(tmp_path: Path, *rows: str, header: str = SHORT, name: str = "reg.csv") -> pd.DataFrame:
+    p = _write(tmp_path / name, "\n".join([header, *rows]) + "\n", "utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_register(p)
+
+
+@pytest.mark.parametrize(("cell", "value", "flag"), [
+    ("1 250 tkr", 1_250_000.0, "amount_scaled"),
+    ("1,5 MSEK", 1_500_000.0, "amount_scaled"),
+    ("2 mkr", 2_000_000.0, "amount_scaled"),
+    ("3 Mkr", 3_000_000.0, "amount_scaled"),
+    ("250 tusen kr", 250_000.0, "amount_scaled"),
+    ("40 kSEK", 40_000.0, "amount_scaled"),
+    ("1 250 000 kr", 1_250_000.0, ""),
+    ("-5", np.nan, "amount_negative"),
+    ("inf", np.nan, "amount_not_finite"),
+    ("NaN", np.nan, "amount_not_finite"),
+    ("1e400", np.nan, "amount_not_finite"),
+    ("1" * 30, np.nan, "amount_out_of_range"),
+])
+def test_amount_units_and_bad_amounts(tmp_path: Path, cell: str, value: float, flag: str) -> None:
+    reg = _reg(tmp_path, f"T-1;belysning;Storgatan 1;{cell};2021-01-01")
+    np.testing.assert_equal(reg.loc[0, "granted_sek"], value)
+    assert reg.loc[0, "read_flag"] == flag
+
+
+def test_unit_in_header_scales_and_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="trygg_geo.io"):
+        reg = _reg(tmp_path, "T-1;belysning;Storgatan 1;1 250;", "T-2;kamera;Torget;2 MSEK;",
+                   header="Projekt-ID;Åtgärd;Adress;Beviljat (tkr);Färdigställd")
+    assert reg["granted_sek"].tolist() == [1_250_000.0, 2_000_000.0]
+    assert "in tkr" in caplog.text
+    with pytest.raises(InputError, match="unclear") as e:
+        _reg(tmp_path, "T-1;belysning;Storgatan 1;1 250 kr;",
+             header="Projekt-ID;Åtgärd;Adress;Beviljat (tkr);Färdigställd", name="b.csv")
+    assert e.value.row == 2 and e.value.column == "Beviljat (tkr)"
+    with pytest.raises(InputError, match="different units"):
+        _reg(tmp_path, "T-1;belysning;Storgatan 1;1 250;",
+             header="Projekt-ID;Åtgärd;Adress;Beviljat (kr eller tkr);Färdigställd", name="c.csv")
+
+
+def test_duplicate_headers_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as e:
+        _reg(tmp_path, "T-1;belysning;Storgatan 1;100;200", header="Projekt-ID;Åtgärd;Adress;Beviljat (kr);Beviljat")
+    msg = str(e.value)
+    assert "column 4 (D) 'Beviljat (kr)'" in msg and "column 5 (E) 'Beviljat'" in msg and "Fix:" in msg
+    with pytest.raises(InputError, match="same header"):
+        _reg(tmp_path, "T-1;belysning;a;b", header="Projekt-ID;Åtgärd;Adress;Adress", name="b.csv")
+    # an unused repeated column is not a problem; a config naming one of two different headers neither
+    reg = _reg(tmp_path, "T-1;belysning;Storgatan 1;x;y", header="Projekt-ID;Åtgärd;Adress;Not;Not", name="c.csv")
+    assert len(reg) == 1
+    p = _write(tmp_path / "d.csv", "Projekt-ID;Åtgärd;Adress;Beviljat (kr);Beviljat (tkr)\nT-1;ljus;Gatan 1;5;7\n", "utf-8")
+    assert read_register(p, columns={"granted_sek": "Beviljat (tkr)"})["granted_sek"].tolist() == [7000.0]
+
+
+def test_dates_out_of_range_future_and_implausible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import trygg_geo.io as io_mod
+
+    monkeypatch.setattr(io_mod, "_today", lambda: pd.Timestamp("2024-06-01"))
+    reg = _reg(tmp_path, "T-1;ljus;Gatan 1;5;2300-01-01", "T-2;ljus;Gatan 2;5;2024-12-24",
+               "T-3;ljus;Gatan 3;5;1975-05-01", "T-4;ljus;Gatan 4;5;2024-05-31", "T-5;ljus;Gatan 5;5;1500")
+    assert reg["read_flag"].tolist() == ["date_out_of_range", "completed_in_future", "date_implausible", "",
+                                         "date_out_of_range"]
+    assert reg["completed"].isna().tolist() == [True, True, False, False, True]
+    assert "2024-12-24" in reg.loc[1, "raw_text"]  # the date as written is kept
+
+
+def test_huge_quoted_cell_is_read_and_cut(tmp_path: Path) -> None:
+    big = "x" * 200_000
+    reg = _reg(tmp_path, f'T-1;belysning;"Storgatan; {big}";5;', "T-2;kamera;Torget;7;")
+    assert len(reg) == 2 and reg["source_row"].tolist() == [2, 3]
+    assert reg.loc[0, "read_flag"] == "text_truncated"
+    assert len(reg.loc[0, "address"]) == 1000 and len(reg.loc[0, "raw_text"]) < 1100
+    assert reg.loc[1, "granted_sek"] == 7
+
+
+def test_unclosed_quote_is_refused(tmp_path: Path) -> None:
+    rows = ['T-1;belysning;"Storgatan 1;5;'] + [f"T-{i};ljus;Gatan {i};5;" for i in range(2, 8)]
+    with pytest.raises(InputError, match="never closed") as e:
+        _reg(tmp_path, *rows)
+    assert e.value.row == 2
+
+
+def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_excel_header_under_a_title_or_on_another_sheet(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    head = SHORT.split(";")
+    data = ["T-1", "belysning", "Storgatan 1", 100, None]
+    p = _xlsx(tmp_path / "a.xlsx", {"Register": [["Trygghetsinvesteringar 2024"], [], [None, "Belopp"], head, data]})
+    reg = read_register(p)
+    assert reg["source_row"].tolist() == [5]
+    p = _xlsx(tmp_path / "b.xlsx", {"Info": [["Läs mig"]], "Data": [head, data]})
+    with caplog.at_level(logging.INFO, logger="trygg_geo._tabular"):
+        reg = read_register(p)
+    assert reg["source_row"].tolist() == [2] and "sheet 'Data'" in caplog.text
+    with pytest.raises(InputError, match=r"no sheet number 5 .*0: 'Info', 1: 'Data'"):
+        read_register(p, sheet=5)
+    with pytest.raises(InputError, match="no sheet 'Blad1'"):
+        read_register(p, sheet="Blad1")
+    assert len(read_register(p, sheet="data")) == 1  # case does not matter when unambiguous
+    p = _xlsx(tmp_path / "c.xlsx", {"Info": [["Läs mig"]], "Budget": [["Konto", "Belopp"], ["4010", 5]]})
+    with pytest.raises(MissingColumnError) as e:
+        read_register(p)
+    msg = str(e.value)
+    assert "sheet 'Info': row 1: 'Läs mig'" in msg and "sheet 'Budget': row 1: 'Konto', 'Belopp'" in msg
+    assert "rename a column" not in msg
+
+
+def test_incident_coordinates_that_do_not_fit_the_crs(tmp_path: Path) -> None:
+    p = _write(tmp_path / "h.csv", "id;x;y\n1;6590000;650000\n2;6590100;650100\n", "utf-8")
+    with pytest.raises(InputError, match="swapped") as e:
+        read_incidents(p, crs=3006)
+    assert e.value.row == 2 and "non-finite" not in str(e.value)
+    p = _write(tmp_path / "h2.csv", "id;x;y\n1;18,07;59,33\n2;18,08;59,34\n", "utf-8")
+    with pytest.raises(InputError, match=r"WGS 84 \(EPSG:4326\).*not SWEREF99 TM") as e:
+        read_incidents(p, crs="EPSG:3006")
+    assert 'incidents.crs = "EPSG:4326"' in str(e.value)
+    assert len(read_incidents(p, crs="WGS84")) == 2
+    with pytest.raises(CRSError, match="names no coordinate reference system"):
+        read_incidents(p, crs="SWEREF 1999 XYZ")
+    p = _write(tmp_path / "h3.csv", "id;x;y\n1;650000;6590000\n2;inf;6590000\n", "utf-8")
+    with pytest.raises(InputError, match="'inf' is not a coordinate"):
+        read_incidents(p, crs=3006)
+
+
+def test_parse_crs_rejects_free_text_quickly() -> None:
+    for t in ("Gauss", "99999", "åäö öst", "x" * 500, "koordinater enligt kartan"):
+        with pytest.raises(ValueError):
+            parse_crs(t)
+
+
+def test_package_errors_only(tmp_path: Path) -> None:
+    p = tmp_path / "bin.csv"
+    p.write_bytes(b"\xff\xfe" + bytes(range(256)) * 4)
+    with pytest.raises(TryggGeoError):
+        read_register(p)

@@ -182,3 +182,46 @@ def test_share_se_edges() -> None:
     assert se[0] == pytest.approx(0.05)
     assert 0 < se[1] < 0.2
     assert np.isnan(se[2])
+
+
+# --------------------------------------------------------------------------- scale per file (issue 9)
+def _shares(tmp_path: Path, shares: list[str], header: str = "Andel (%)", name: str = "s.csv") -> Path:
+    rows = [f"SD{i:02d};2020;otrygg_kvall;100;{s}" for i, s in enumerate(shares)]
+    return _csv(tmp_path, "\n".join([f"område;år;indikator;n;{header}", *rows]) + "\n", name)
+
+
+def test_one_proportion_among_percentages_is_refused_not_switched(tmp_path: Path) -> None:
+    p = _shares(tmp_path, ["20", "35,5", "0,35", "41", "18", "27"])
+    with pytest.raises(InputError) as e:
+        read_survey(p)
+    assert e.value.row == 4 and e.value.column == "Andel (%)"
+    assert "percentages" in str(e.value) and "4 (0.35)" in str(e.value)
+
+
+def test_one_percentage_among_proportions_is_refused_not_switched(tmp_path: Path) -> None:
+    p = _shares(tmp_path, ["0,2", "0,355", "0,41", "45", "0,18", "0,27"], header="Andel")
+    with pytest.raises(InputError, match="proportions") as e:
+        read_survey(p)
+    assert e.value.row == 5 and "45" in str(e.value)
+
+
+def test_mixed_scales_are_refused_with_rows(tmp_path: Path) -> None:
+    p = _shares(tmp_path, ["0,2", "35", "0,41", "45"], header="Andel")
+    with pytest.raises(InputError, match="cannot be told") as e:
+        read_survey(p)
+    assert "rows 3 (35), 5 (45)" in str(e.value)
+
+
+def test_scale_is_decided_for_the_whole_file(tmp_path: Path) -> None:
+    # zeros and ones fit both scales and never decide it
+    df = read_survey(_shares(tmp_path, ["0", "1", "45", "100"]))
+    assert df.attrs["trygg_geo_survey"]["scale"] == "percent"
+    assert df["share"].tolist() == pytest.approx([0.0, 0.01, 0.45, 1.0])
+    df = read_survey(_shares(tmp_path, ["0", "1", "0,45"], header="Andel", name="b.csv"))
+    assert df["share"].tolist() == pytest.approx([0.0, 1.0, 0.45])
+
+
+def test_survey_header_under_a_title(tmp_path: Path) -> None:
+    p = _csv(tmp_path, "Trygghetsmätning 2020\n\nområde;år;indikator;n;andel\nA;2020;x;100;30\n")
+    df = read_survey(p)
+    assert df["source_row"].tolist() == [4]

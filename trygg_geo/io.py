@@ -12,6 +12,7 @@ import logging
 import re
 import warnings
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -119,11 +120,30 @@ def parse_crs(text: object) -> pyproj.CRS | None:
         return pyproj.CRS.from_epsg(_CRS_NAMES[folded])
     m = re.fullmatch(r"(?:epsg\s*)?(\d{4,5})", folded)
     if m:
-        return pyproj.CRS.from_epsg(int(m.group(1)))
+        return _crs_or_none(f"EPSG:{int(m.group(1))}") or _no_crs(t)
+    definition = t.upper().startswith(_CRS_DEFINITION_PREFIXES)
+    # a name lookup in the PROJ database costs ~0.1 s: only for short, name-like text (and cached),
+    # so that a register full of free text in the CRS column reads fast
+    if definition or (len(t) <= 60 and _CRS_NAME_LIKE.fullmatch(t)):
+        return _crs_or_none(t) or _no_crs(t)
+    return _no_crs(t)
+
+
+_CRS_DEFINITION_PREFIXES = ("EPSG:", "ESRI:", "IGNF:", "OGC:", "URN:OGC:", "+PROJ", "+INIT", "PROJCS[", "GEOGCS[",
+                            "PROJCRS[", "GEOGCRS[", "COMPOUNDCRS[", "BOUNDCRS[", "{")
+_CRS_NAME_LIKE = re.compile(r"[A-Za-z0-9 ._:/()+\-]+")
+
+
+@lru_cache(maxsize=256)
+def _crs_or_none(text: str) -> pyproj.CRS | None:
     try:
-        return pyproj.CRS.from_user_input(t)
-    except pyproj.exceptions.CRSError as exc:
-        raise ValueError(f"'{t}' names no coordinate reference system") from exc
+        return pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        return None
+
+
+def _no_crs(t: str) -> pyproj.CRS:
+    raise ValueError(f"'{short(t)}' names no coordinate reference system")
 
 
 #: Completion or start dates before this are flagged ``date_implausible`` (kept): trygghets-

@@ -76,8 +76,9 @@ REASONS: dict[str, str] = {
     "no_intersection": "The streets in '{text}' were found but do not meet in the gazetteer.",
     "impossible_coordinates": "The coordinates ({x}, {y}) fit no coordinate system used in "
                               "Sweden{declared}. Check the x/y columns and the CRS.",
-    "address_too_long": "The address is {length} characters long; no address is, so only its first "
-                        "{limit} characters were tried, and they match nothing ('{text}').",
+    "address_too_long": "The address is {length} characters long, longer than any real address; only its "
+                        "first {limit} characters were tried, and they match nothing ('{text}'). Shorten it "
+                        "to the street address or place.",
     "other_script": "The address '{text}' is written in a script other than Latin; the "
                     "gazetteer holds Swedish names.",
     "bad_encoding": "The address '{text}' has characters lost to a wrong file encoding. Save the "

@@ -364,14 +364,36 @@ def read_register(
         investment_id, name, kind, kind_raw, kind_recognised, address, district, board,
         granted_sek, spent_sek, started, completed, x, y, crs, wkt, raw_text, read_flag``.
         Nothing is dropped: unreadable numbers, dates or kinds are kept as empty values and
-        listed in ``read_flag`` (with a :class:`~trygg_geo.DataQualityWarning`).
+        listed in ``read_flag`` (with a :class:`~trygg_geo.DataQualityWarning` naming file, row
+        and column). The flags:
+
+        - ``bad_granted_sek``, ``bad_spent_sek``, ``bad_x``, ``bad_y``, ``bad_started``,
+          ``bad_completed``, ``bad_crs``: the cell could not be read (value empty);
+        - ``amount_scaled``: the cell names its unit (``1 250 tkr``, ``1,5 MSEK``, ``2 mkr``,
+          ``250 tusen kr``, ``40 kSEK``) and was converted to kronor. A unit in the header
+          (``Beviljat (tkr)``) scales the whole column and is logged;
+        - ``amount_negative``, ``amount_not_finite`` (``inf``, ``NaN``, ``1e400``),
+          ``amount_out_of_range`` (above 1,000 billion kr): value empty;
+        - ``date_out_of_range``: a date before 1900 or after 2100 (value empty);
+          ``date_implausible``: before 1990 (kept); ``completed_before_start`` (kept);
+        - ``completed_in_future``: the completion date is after today, so the investment is
+          not carried out: ``completed`` is NaT (no estimator counts it) and the date stays in
+          ``raw_text``;
+        - ``text_truncated``: a cell longer than 1,000 characters was cut (here and in
+          ``raw_text``);
+        - ``kind_unknown``, ``duplicate_id``.
 
     Raises
     ------
     MissingFileError, UnreadableFileError, EmptyLayerError
     MissingColumnError
-        When there is no kind column, or no location column (address, x/y or wkt); the
-        message lists the columns found.
+        When no row in the first 20 (of any sheet, for Excel without ``sheet``) has a kind
+        column and a location column (address, x/y or wkt); the message lists the sheets and
+        their first rows. A header under a title row, or on another sheet, is found and logged.
+    InputError
+        Two columns whose headers read the same (case, å/ä/ö, punctuation and units ignored)
+        where a field would be read from one of them; a header naming two units; a cell in
+        kronor under a header in thousands or millions; a quote that is never closed.
 
     Examples
     --------

@@ -62,20 +62,23 @@ def flags_of(row: pd.Series) -> set[str]:
     return out
 
 
-def warned(rec: list[warnings.WarningMessage], *needles: str) -> str:
-    """The DataQualityWarning naming every needle (file, row, column ...)."""
-    msgs = [str(w.message) for w in rec if issubclass(w.category, DataQualityWarning)]
+def warned(rec: tuple[RunResult, list[warnings.WarningMessage]], *needles: str) -> str:
+    """The data-quality warning naming every needle (file, row, column ...): a line the CLI
+    printed on stderr, or (when the CLI leaves warnings to Python) a recorded warning."""
+    result, recorded = rec
+    msgs = [ln for ln in result.err.splitlines() if "DataQualityWarning" in ln]
+    msgs += [str(w.message) for w in recorded if issubclass(w.category, DataQualityWarning)]
     for m in msgs:
         if all(n.lower() in m.lower() for n in needles):
             return m
     raise AssertionError(f"no warning names {needles}:\n" + "\n".join(msgs))
 
 
-def run_flagged(case: BadInputCase) -> tuple[RunResult, list[warnings.WarningMessage]]:
+def run_flagged(case: BadInputCase) -> tuple[RunResult, tuple[RunResult, list[warnings.WarningMessage]]]:
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         r = case.run()
-    return r, list(rec)
+    return r, (r, list(rec))
 
 
 def register_as_xlsx(case: BadInputCase, *, title_rows: int = 0, sheet_before: bool = False,

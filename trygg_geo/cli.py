@@ -31,6 +31,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from trygg_geo._errors import TryggGeoError
 
 __all__ = ["BUG_LOG", "main"]
@@ -65,6 +67,9 @@ def _summary(res: object) -> str:
         lines.append(f"Register: {n} rows, {n_p} placed, {n_u} unplaced (total {n_p + n_u}).")
     kinds = res.effects[res.effects["scope"] == "kind"]
     for _, r in kinds.iterrows():
+        if pd.isna(r["estimate"]):  # not estimated or not published: say why
+            lines.append(f"  {r['kind']:<16} {'–':>6}     {r.get('reason', '')}")
+            continue
         lines.append(
             f"  {r['kind']:<16} {100 * r['estimate']:+6.1f} pp  "
             f"[{100 * r['ci_low']:+.1f}, {100 * r['ci_high']:+.1f}]  "
@@ -102,7 +107,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(_summary(res))
     print(f"Klart på {time.perf_counter() - start:.1f} s." if cfg.project.language == "sv"
           else f"Done in {time.perf_counter() - start:.1f} s.")
-    return 0
+    return _answer_code(res)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -114,7 +119,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     args.log_dir = cfg.output.folder
     res = run(cfg, progress=_progress(start))
     print(_summary(res))
-    return 0
+    return _answer_code(res)
+
+
+def _answer_code(res: object) -> int:
+    """0 when at least one effect was estimated and published; 3 when the run could not answer.
+
+    The outputs are written either way (the unplaced rows and the reasons are worth reading);
+    the exit code tells a script that no effect in them means anything.
+    """
+    eff = res.effects  # type: ignore[attr-defined]
+    kinds = eff[eff["scope"] == "kind"]
+    if len(kinds) and kinds["estimate"].notna().any():
+        return 0
+    sv = res.config.project.language == "sv"  # type: ignore[attr-defined]
+    print(("trygg-geo: ingen effekt kunde skattas; se skälen ovan och i rapporten. Fix: kontrollera "
+           "att registret har genomförda åtgärder mellan två mätvågor och att enkäten täcker områdena.")
+          if sv else
+          ("trygg-geo: no effect could be estimated; see the reasons above and in the report. Fix: check "
+           "that the register has investments completed between two survey waves and that the survey "
+           "covers the areas."), file=sys.stderr)
+    return 3
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

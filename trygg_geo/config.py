@@ -31,6 +31,7 @@ Example ``projekt.toml``::
     path = "trygghetsmatning.csv"
     indicator = "otrygg_kvall"
     min_n = 30
+    scale = "auto"             # auto | percent (0-100) | proportion (0-1)
 
     [incidents]                # optional
     path = "handelser.csv"
@@ -113,6 +114,7 @@ class SurveySection:
     path: Path
     indicator: str = "otrygg_kvall"
     min_n: int = 30
+    scale: str = "auto"
     columns: dict[str, str] = field(default_factory=dict)
 
 
@@ -403,6 +405,9 @@ def _check_values(cfg: Config, src: Path | None) -> None:
             check_crs_text(value, key=key, src=src, projected=projected)
     if not cfg.survey.indicator.strip():
         raise ConfigError(f"{w}: [survey] indicator is empty. Fix: write {_EXAMPLES['survey.indicator']}.")
+    if cfg.survey.scale not in ("auto", "percent", "proportion"):
+        raise ConfigError(f"{w}: [survey] scale = '{cfg.survey.scale}'. Fix: use 'auto' (decided from the "
+                          "header and all values), 'percent' (0-100) or 'proportion' (0-1).")
     if cfg.survey.min_n < 1:
         raise ConfigError(f"{w}: [survey] min_n = {cfg.survey.min_n}, but min_n must be at least 1. "
                           "Fix: write min_n = 30 (the smallest number of respondents that is published).")

@@ -428,7 +428,8 @@ def run(config: Config | str | Path, *, progress: Progress | None = None, write:
 
     say(t["survey"])
     waves = list(cfg.analysis.waves)
-    raw_survey = read_survey(cfg.survey.path, columns=cfg.survey.columns or None)
+    raw_survey = read_survey(cfg.survey.path, columns=cfg.survey.columns or None,
+                             scale=cfg.survey.scale)  # type: ignore[arg-type]
     panel = survey_panel(raw_survey, min_n=cfg.survey.min_n)
     panel["area_id"] = panel["area_id"].astype(str)
     if not waves:
@@ -547,7 +548,7 @@ def gpkg_layers(res: Results) -> dict[str, pd.DataFrame]:
     }
     un = res.unplaced.copy()
     ucols = ["source_row", "investment_id", "name", "kind", "address", "district", "granted_sek", "spent_sek",
-             "completed", "raw_text", "reason", "reason_text"]
+             "completed", "raw_text", "reason", "reason_text", "read_flag"]
     layers["ej_placerade"] = pd.DataFrame(un[[c for c in ucols if c in un.columns]])
     areas = res.areas.copy()
     areas = areas.rename(columns={"parent": "parent"})

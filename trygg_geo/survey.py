@@ -360,13 +360,41 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
     if not n_above or not n_frac:
         return
     head = " (the header says percent)" if header_pct else ""
+    if header_pct and n_above >= 4 * n_frac:
+        # The header states the unit: a share below 1 is a small percentage, unless it sits far
+        # below the other shares of its indicator while x100 it would sit among them (0,35
+        # among 18-41 is a proportion typed into a percent file; 0,8 among 1-6 is 0,8 %).
+        groups = df["indicator"].astype(str) if "indicator" in df else pd.Series("", index=df.index)
+        odd = np.zeros(len(df), dtype=bool)
+        for _, idx in groups.groupby(groups).groups.items():
+            pos = df.index.get_indexer(idx)
+            others = s[pos][above[pos]]
+            if len(others) < 3:
+                continue
+            lo, hi = float(others.min()), float(others.max())
+            v = s[pos]
+            odd[pos] = frac[pos] & (v * 100 >= lo) & (v * 100 <= 1.2 * hi) & (v < lo / 2)
+        if odd.any():
+            sub = df.loc[odd]
+            raise InputError(
+                f"the file's shares are percentages{head}, but rows {_rows_text(sub)} hold shares below 1 "
+                "that sit far below the other shares of their indicator and, times 100, among them; they "
+                "look like proportions, and one scale per file is used, so these rows are ambiguous.",
+                file=file, row=int(sub["source_row"].iloc[0]), column=col(sub),
+                fix="write these shares as percentages (0,35 -> 35); if they really are below 1 %, set "
+                    "[survey] scale = \"percent\" in projekt.toml.")
+        warnings.warn(
+            f"file '{file}': rows {_rows_text(df.loc[frac])} hold shares below 1 under a percent "
+            "header; they are read as percentages below 1 %. Check them if they are proportions.",
+            DataQualityWarning, stacklevel=6)
+        return
     if n_above >= 4 * n_frac:
         sub = df.loc[frac]
         msg = (f"the file's shares are percentages{head}: {n_above} of {n_above + n_frac} non-zero shares "
                f"are above 1, but rows {_rows_text(sub)} hold shares between 0 and 1, which read as "
                "proportions; one scale per file is used, so these rows are ambiguous.")
         fix = ("write these shares as percentages (0,35 -> 35); if they really are below 1 %, "
-               "read the file with read_survey(..., scale='percent').")
+               "set [survey] scale = \"percent\" in projekt.toml.")
     elif n_frac >= 4 * n_above:
         sub = df.loc[above]
         msg = (f"the file's shares are proportions (0-1): {n_frac} of {n_above + n_frac} non-zero shares "

@@ -28,7 +28,7 @@ def test_incidents_with_swapped_columns_are_refused_with_the_hint(case):
     def swap(df):
         df["X"], df["Y"] = df["Y"].copy(), df["X"].copy()
     case.edit_csv(INC, swap)
-    case.run().expect(2, INC, "incidents", "swapped", "[incidents] crs", "Fix")
+    case.run().expect(2, INC, "row 2", "swapped", "Fix")
 
 
 def test_incidents_in_wgs84_declared_as_sweref_are_refused_with_the_hint(case):
@@ -37,17 +37,18 @@ def test_incidents_in_wgs84_declared_as_sweref_are_refused_with_the_hint(case):
         pts = gpd.GeoSeries.from_xy(x, y, crs="EPSG:3006").to_crs("EPSG:4326")
         df["X"], df["Y"] = _fmt(pts.x, 6), _fmt(pts.y, 6)
     case.edit_csv(INC, to_degrees)
-    case.run().expect(2, INC, "0 %", "WGS 84", "EPSG:4326", "Fix")
+    case.run().expect(2, INC, "row 2", "WGS 84", "EPSG:4326", "Fix")
 
 
 def test_incidents_declared_in_the_wrong_sweref_zone_are_refused(case):
     case.set_config("incidents", "crs", '"EPSG:3011"')
-    case.run().expect(2, INC, "SWEREF99 TM", "EPSG:3006", "[incidents] crs")
+    case.run().expect(2, INC, "SWEREF99 TM", "EPSG:3006", "incidents.crs", "Fix")
 
 
 def test_a_few_incidents_outside_the_areas_are_fine(case):
     def some_out(df):
-        df.loc[:9, "X"] = "100000,0"  # 10 of 4,000 far to the west
+        x, _ = _xy(df)
+        df.loc[:9, "X"] = _fmt(x[:10] + 40_000, 1)  # 10 of 4,000 moved 40 km east, still in Sweden
     case.edit_csv(INC, some_out)
     case.run().expect(0)
 

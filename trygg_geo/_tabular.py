@@ -182,8 +182,8 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 def _sniff_delimiter(text: str, path: Path) -> str:
     """The delimiter that splits the first rows into the most rows of one width (>1 field).
 
-    Each candidate is tried with a real CSV parser (quotes respected), so a tab or a comma
-    inside a quoted cell does not win; ties go to the wider table, then to ``;``, ``,``, tab,
+    Each candidate is tried with a real CSV parser, with quotes respected (a tab or a comma
+    inside a quoted cell does not win) and ignored (an unclosed quote does not hide the rows); ties go to the wider table, then to ``;``, ``,``, tab,
     ``|`` in that order. csv.Sniffer was dropped: it picks a delimiter from one odd cell.
     """
     # split on line breaks only: str.splitlines() also breaks at \x1c-\x1e, \x0b, \x0c
@@ -191,17 +191,20 @@ def _sniff_delimiter(text: str, path: Path) -> str:
     best: tuple[int, int, int] = (0, 0, 0)
     choice = ""
     for rank, d in enumerate(";,\t|"):
-        try:
-            widths = [len(r) for r in csv.reader(io.StringIO(head), delimiter=d) if any(c.strip() for c in r)]
-        except csv.Error:
-            continue
-        wide = [w for w in widths if w > 1]
-        if not wide:
-            continue
-        modal = max(set(wide), key=lambda w: (wide.count(w), w))
-        score = (wide.count(modal), modal, -rank)
-        if score > best:
-            best, choice = score, d
+        # with and without quoting: an unclosed quote must not hide the real delimiter
+        for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_NONE):
+            try:
+                rows = csv.reader(io.StringIO(head), delimiter=d, quoting=quoting)
+                widths = [len(r) for r in rows if any(c.strip() for c in r)]
+            except csv.Error:
+                continue
+            wide = [w for w in widths if w > 1]
+            if not wide:
+                continue
+            modal = max(set(wide), key=lambda w: (wide.count(w), w))
+            score = (wide.count(modal), modal, -rank)
+            if score > best:
+                best, choice = score, d
     return choice or _sniff_fallback(text)
 
 

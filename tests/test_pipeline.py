@@ -179,3 +179,36 @@ def test_demo_map_renders_in_chromium(demo, browser) -> None:
         page.screenshot(path=str(ARTIFACTS / "demo_karta.png"))
     finally:
         page.close()
+
+
+def test_report_leaves_the_matplotlib_backend_alone(demo) -> None:
+    """Writing the report (trend figure) must not switch a notebook user's backend."""
+    import matplotlib
+
+    from trygg_geo.report import build_report
+
+    res, _, _ = demo
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a backend the report would have replaced with Agg
+    try:
+        blocks = build_report(res)
+        assert any(b.kind == "figure" for b in blocks)
+        assert matplotlib.get_backend().lower() == "svg"
+    finally:
+        matplotlib.use(before)
+
+
+def test_results_live_in_one_module() -> None:
+    """Results and the bokslut have one home; pipeline and report do not import each other."""
+    import ast
+
+    import trygg_geo
+    import trygg_geo.pipeline
+    import trygg_geo.report
+    import trygg_geo.results
+
+    assert trygg_geo.Results is trygg_geo.pipeline.Results is trygg_geo.results.Results
+    assert trygg_geo.report.bokslut is trygg_geo.results.bokslut
+    src = Path(trygg_geo.report.__file__).read_text(encoding="utf-8")
+    imported = {n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
+    assert "trygg_geo.pipeline" not in imported

@@ -787,7 +787,7 @@ def _add_hotspots(m: folium.Map, hot: gpd.GeoDataFrame, *, t: Mapping[str, str],
 def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, str], max_px: int = 1024) -> str:
     """Warp a single-band raster to Web Mercator and draw it as a PNG data URL."""
     import matplotlib
-    import matplotlib.pyplot as plt
+    import matplotlib.image
     import rasterio
     from rasterio.transform import from_bounds
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
@@ -828,7 +828,7 @@ def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, s
     rgba = cmap(np.clip(np.where(pos, out, 0) / (vmax or 1.0), 0, 1))
     rgba[..., 3] = np.where(pos, 0.75, 0.0)
     buf = io.BytesIO()
-    plt.imsave(buf, (rgba * 255).astype(np.uint8), format="png")
+    matplotlib.image.imsave(buf, (rgba * 255).astype(np.uint8), format="png")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     w_, s_, e_, n_ = transform_bounds("EPSG:3857", "EPSG:4326", *b3857)
     folium.raster_layers.ImageOverlay(url, bounds=[[s_, w_], [n_, e_]], name=_esc(t["density"]),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,62 +26,13 @@ from trygg_geo.effects._result import Estimate
 from trygg_geo.effects.did import did_2x2
 from trygg_geo.effects.power import cost_per_point
 from trygg_geo.interventions import CATALOGUE, get_kind
+from trygg_geo.results import Results
 
 __all__ = ["Results", "gpkg_layers", "run", "wave_dates"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Results:
-    """Everything :func:`run` computed, and the paths it wrote.
-
-    Attributes
-    ----------
-    config
-        The validated config.
-    areas
-        Areas in the working CRS, with per-wave survey values (the ``omraden`` layer).
-    register
-        The register as read (one row per register row).
-    placed, unplaced
-        Geocoded investments and the rows that could not be placed, with reasons.
-        ``len(placed) + len(unplaced) == len(register)``.
-    panel
-        The survey panel (area x wave x indicator).
-    roles
-        Treated / control / spill / excluded per area, with cohort and investment ids.
-    effects
-        One row per estimate: per kind (pooled) and per investment.
-    paths
-        Output files written, by name (``manifest`` is ``korning.json``, written last).
-    run_id
-        This run's id (UTC start time and random hex), stamped into every output and the
-        manifest; :func:`trygg_geo.verify_outputs` checks that the files of a folder share it.
-    """
-
-    config: Config
-    areas: gpd.GeoDataFrame
-    register: pd.DataFrame
-    placed: gpd.GeoDataFrame
-    unplaced: pd.DataFrame
-    panel: pd.DataFrame
-    roles: gpd.GeoDataFrame
-    effects: pd.DataFrame
-    hotspots: gpd.GeoDataFrame | None = None
-    density_path: Path | None = None
-    geocode_summary: pd.DataFrame | None = None
-    paths: dict[str, Path] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    run_id: str = field(default_factory=new_run_id)
-
-    def summary(self) -> pd.DataFrame:
-        """Key figures (a "bokslut" row per kind)."""
-        from trygg_geo.report import bokslut
-
-        return bokslut(self)
 
 
 def wave_dates(waves: tuple[int, ...] | list[int], month: int, day: int) -> pd.Series:

@@ -24,7 +24,7 @@ import datetime as _dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,8 +33,7 @@ from trygg_geo._atomic import atomic_path
 from trygg_geo._escape import html_text, md_text
 from trygg_geo.interventions import get_kind
 
-if TYPE_CHECKING:
-    from trygg_geo.pipeline import Results
+from trygg_geo.results import Results, bokslut
 
 __all__ = ["bokslut", "build_report", "fmt_pp", "fmt_sek", "write_report"]
 
@@ -228,27 +227,9 @@ def _cost(r: pd.Series, lang: str) -> str:
     return f"{fmt_sek(v, lang=lang)} ({fmt_sek(lo, lang=lang)}–{hi_s})"
 
 
-def bokslut(res: Results) -> pd.DataFrame:
-    """Key figures per completion year and kind: investments, SEK, share placed, effects."""
-    reg = res.register.copy()
-    placed_rows = set(res.placed["source_row"].astype(int))
-    reg["placed"] = reg["source_row"].astype(int).isin(placed_rows)
-    reg["year"] = reg["completed"].dt.year.astype("Int64")
-    eff = res.effects[res.effects["scope"] == "kind"].set_index("kind")
-    g = reg.groupby(["year", "kind"], dropna=False)
-    out = g.agg(n=("source_row", "size"), granted_sek=("granted_sek", "sum"), spent_sek=("spent_sek", "sum"),
-                placed_share=("placed", "mean")).reset_index()
-    out["effect"] = out["kind"].map(eff["estimate"]) if len(eff) else np.nan
-    out["effect_ci_low"] = out["kind"].map(eff["ci_low"]) if len(eff) else np.nan
-    out["effect_ci_high"] = out["kind"].map(eff["ci_high"]) if len(eff) else np.nan
-    return out
-
-
 def _trend_figure(res: Results, lang: str) -> bytes | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # a Figure of its own (no pyplot): the caller's backend, e.g. a notebook's, is left alone
+    from matplotlib.figure import Figure
 
     ind = res.config.survey.indicator
     # published cells only: a mean over areas that includes a suppressed cell would disclose it
@@ -258,7 +239,8 @@ def _trend_figure(res: Results, lang: str) -> bytes | None:
     if not kinds:
         return None
     controls = set(roles.loc[roles["role"] == "control", "area_id"].astype(str))
-    fig, axes = plt.subplots(1, len(kinds), figsize=(3.2 * len(kinds), 3.0), sharey=True, squeeze=False)
+    fig = Figure(figsize=(3.2 * len(kinds), 3.0))
+    axes = fig.subplots(1, len(kinds), sharey=True, squeeze=False)
     for ax, kind in zip(axes[0], kinds, strict=True):
         tr = set(roles.loc[(roles["role"] == "treated") & (roles["kinds"] == kind), "area_id"].astype(str))
         for units, colour, lab in ((tr, get_kind(kind).colour, "Behandlade" if lang == "sv" else "Treated"),
@@ -275,7 +257,6 @@ def _trend_figure(res: Results, lang: str) -> bytes | None:
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 

@@ -46,6 +46,7 @@ from trygg_geo._assets import asset_path
 from trygg_geo._assets._inline import inline_assets
 from trygg_geo._atomic import atomic_path
 from trygg_geo._escape import html_text, is_missing
+from trygg_geo._i18n import with_level
 from trygg_geo._errors import (
     CRSError,
     DataQualityWarning,
@@ -64,7 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
     "sv": {
         "title": "Trygghetsinvesteringar", "areas": "Områden", "choropleth": "Förändring",
         "name": "Namn", "parent": "Stadsdelsområde", "change": "Förändring", "n": "Antal svar",
-        "pp": "procentenheter", "pp_short": "p.e.", "ci": "95 % KI", "to": "till",
+        "pp": "procentenheter", "pp_short": "p.e.", "ci": "[[level]] KI", "to": "till",
         "suppressed": "för få svar", "not_significant": "ej signifikant förändring",
         "missing": "uppgift saknas", "kind": "Åtgärd", "board": "Nämnd", "granted": "Beviljat",
         "spent": "Nyttjat", "completed": "Färdigställd", "effect": "Effekt",
@@ -82,7 +83,7 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Safety investments", "areas": "Areas", "choropleth": "Change",
         "name": "Name", "parent": "District group", "change": "Change", "n": "Respondents",
-        "pp": "percentage points", "pp_short": "pp", "ci": "95% CI", "to": "to",
+        "pp": "percentage points", "pp_short": "pp", "ci": "[[level]] CI", "to": "to",
         "suppressed": "too few responses", "not_significant": "change not significant",
         "missing": "no data", "kind": "Measure", "board": "Board", "granted": "Granted",
         "spent": "Spent", "completed": "Completed", "effect": "Effect",
@@ -855,6 +856,7 @@ def build_map(
     scheme: str = "Quantiles",
     tolerance_m: float = 5.0,
     run_id: str | None = None,
+    level: float = 0.95,
 ) -> folium.Map:
     """Build the planners' map.
 
@@ -899,6 +901,9 @@ def build_map(
         The run that wrote this map (shown as small text under the title, "Körning <id>",
         and in ``<meta name="trygg-geo-run-id">``), so a map can be matched with the
         report and GeoPackage of the same run.
+    level
+        Confidence level of the intervals in ``areas`` and ``investments`` (their labels say
+        "90 % KI" for 0.9).
 
     All text from the layers (names, boards, ids ...) and the title are shown exactly as
     written: they reach the page as data and are never evaluated as HTML or as a template.
@@ -910,7 +915,7 @@ def build_map(
     """
     if lang not in TEXT:
         raise InputError(f"unknown lang {lang!r}.", fix="use lang='sv' or lang='en'.")
-    t = TEXT[lang]
+    t = with_level(TEXT[lang], level, lang)
     areas = _check_layer(areas, "areas", ["area_id", "name"])
     if len(areas) == 0:
         raise EmptyLayerError("the areas layer has no rows.", file="areas", fix="pass at least one area.")

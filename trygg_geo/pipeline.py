@@ -454,7 +454,8 @@ def _write_outputs(res: Results, *, density: Any) -> None:
                          crash_hook=lambda layer: _pause(f"geopackage:{layer}"))
         inv = _investments_with_effects(res)
         m = build_map(areas=res.areas, investments=inv, units=res.roles, hotspots=_hot_only(res.hotspots),
-                      density=res.density_path, title=cfg.project.name, lang=lang, run_id=res.run_id)
+                      density=res.density_path, title=cfg.project.name, lang=lang, run_id=res.run_id,
+                      level=1 - cfg.analysis.alpha)
         save_map(m, outputs.path(cfg.output.map))
         write_report(res, outputs.path(cfg.output.report))
         written = outputs.commit()

@@ -31,6 +31,7 @@ import pandas as pd
 
 from trygg_geo._atomic import atomic_path
 from trygg_geo._escape import html_text, md_text
+from trygg_geo._i18n import with_level
 from trygg_geo.interventions import get_kind
 
 from trygg_geo.results import Results, bokslut
@@ -109,7 +110,7 @@ T = {
                      "**{indicator}** i trygghetsmätningen, jämfört med kontrollområden som inte fått någon investering.",
         "kinds": "Effekter per åtgärdstyp",
         "kinds_intro": "Negativa tal betyder att andelen minskade mer (eller ökade mindre) än i kontrollområdena. "
-                       "KI = 95 % konfidensintervall. MDE = minsta effekt som designen kunde upptäcka (80 % styrka). "
+                       "KI = [[level]] konfidensintervall. MDE = minsta effekt som designen kunde upptäcka (80 % styrka). "
                        "p (permutationstest) jämför med alla sätt att välja lika många behandlade bland områdena "
                        "(placebo i rummet) och bygger inte på antaganden om variansen.",
         "projects": "Per projekt",
@@ -121,7 +122,7 @@ T = {
         "unplaced": "Rader som inte kunde placeras",
         "method": "Metod och förbehåll",
         "col_kind": "Åtgärd", "col_treated": "Behandlade områden", "col_control": "Kontrollområden",
-        "col_effect": "Effekt (procentenheter)", "col_ci": "95 % KI", "col_p": "p", "col_p_perm": "p (permutationstest)", "col_mde": "MDE",
+        "col_effect": "Effekt (procentenheter)", "col_ci": "[[level]] KI", "col_p": "p", "col_p_perm": "p (permutationstest)", "col_mde": "MDE",
         "col_cost": "Kr per procentenhet", "col_spent": "Nyttjat", "col_granted": "Beviljat",
         "col_surplus": "Överskott", "col_id": "Projekt-ID", "col_name": "Namn", "col_area": "Område",
         "col_done": "Genomfört", "col_parent": "Stadsdelsområde", "col_inv": "Investeringar",
@@ -130,11 +131,11 @@ T = {
         "col_n": "n (svar)",
         "yes": "ja", "no": "nej", "suppressed": "för få svar",
         "sig_down": "{label}: andelen minskade med {pp} procentenheter mer än i kontrollområdena "
-                    "(95 % KI {lo} till {hi}; {nt} behandlade och {nc} kontrollområden).",
+                    "([[level]] KI {lo} till {hi}; {nt} behandlade och {nc} kontrollområden).",
         "sig_up": "{label}: andelen ökade med {pp} procentenheter mer än i kontrollområdena "
-                  "(95 % KI {lo} till {hi}; {nt} behandlade och {nc} kontrollområden).",
+                  "([[level]] KI {lo} till {hi}; {nt} behandlade och {nc} kontrollområden).",
         "not_measurable": "{label}: ingen mätbar förändring. Skattningen är {est} procentenheter "
-                          "(95 % KI {lo} till {hi}). Med {nt} behandlade och {nc} kontrollområden kunde "
+                          "([[level]] KI {lo} till {hi}). Med {nt} behandlade och {nc} kontrollområden kunde "
                           "designen bara upptäcka förändringar större än {mde} procentenheter.",
         "no_estimate": "{label}: ingen effekt kunde skattas (inga mätningar före och efter).",
         "method_text": [
@@ -156,7 +157,7 @@ T = {
                      "**{indicator}**, compared with control areas that got no investment.",
         "kinds": "Effects per kind",
         "kinds_intro": "Negative numbers mean that the share fell more (or rose less) than in the control areas. "
-                       "CI = 95% confidence interval. MDE = the smallest effect the design could detect (80% power). "
+                       "CI = [[level]] confidence interval. MDE = the smallest effect the design could detect (80% power). "
                        "p (permutation) compares with every way of choosing as many treated areas "
                        "(placebo in space) and makes no variance assumption.",
         "projects": "Per project",
@@ -168,7 +169,7 @@ T = {
         "unplaced": "Rows that could not be placed",
         "method": "Method and caveats",
         "col_kind": "Kind", "col_treated": "Treated areas", "col_control": "Control areas",
-        "col_effect": "Effect (percentage points)", "col_ci": "95% CI", "col_p": "p", "col_p_perm": "p (permutation)", "col_mde": "MDE",
+        "col_effect": "Effect (percentage points)", "col_ci": "[[level]] CI", "col_p": "p", "col_p_perm": "p (permutation)", "col_mde": "MDE",
         "col_cost": "SEK per point", "col_spent": "Spent", "col_granted": "Granted", "col_surplus": "Surplus",
         "col_id": "Project id", "col_name": "Name", "col_area": "Area", "col_done": "Carried out",
         "col_parent": "District group", "col_inv": "Investments", "col_last": "Latest wave",
@@ -176,11 +177,11 @@ T = {
         "col_year": "Year", "col_n_inv": "Number", "col_placed": "Share placed", "col_n": "n (answers)",
         "yes": "yes", "no": "no", "suppressed": "too few answers",
         "sig_down": "{label}: the share fell by {pp} percentage points more than in the control areas "
-                    "(95% CI {lo} to {hi}; {nt} treated and {nc} control areas).",
+                    "([[level]] CI {lo} to {hi}; {nt} treated and {nc} control areas).",
         "sig_up": "{label}: the share rose by {pp} percentage points more than in the control areas "
-                  "(95% CI {lo} to {hi}; {nt} treated and {nc} control areas).",
+                  "([[level]] CI {lo} to {hi}; {nt} treated and {nc} control areas).",
         "not_measurable": "{label}: no measurable change. The estimate is {est} percentage points "
-                          "(95% CI {lo} to {hi}). With {nt} treated and {nc} control areas the design could "
+                          "([[level]] CI {lo} to {hi}). With {nt} treated and {nc} control areas the design could "
                           "only detect changes larger than {mde} percentage points.",
         "no_estimate": "{label}: no effect could be estimated (no measurements before and after).",
         "method_text": [
@@ -195,8 +196,9 @@ T = {
 
 
 def plain_effect(row: pd.Series, *, label: str, lang: str) -> str:
-    """One sentence on an effect, in plain Swedish or English."""
-    t = T[lang]
+    """One sentence on an effect, in plain Swedish or English (interval at the row's ``level``)."""
+    level = row.get("level")
+    t = with_level(T[lang], float(level) if level is not None and pd.notna(level) else 0.95, lang)
     if pd.isna(row["estimate"]):
         reason = row.get("reason")
         if isinstance(reason, str) and reason:
@@ -266,7 +268,7 @@ def build_report(res: Results) -> list[Block]:
 
     cfg = res.config
     lang = cfg.project.language
-    t = T[lang]
+    t = with_level(T[lang], 1 - cfg.analysis.alpha, lang)
     min_n = cfg.survey.min_n
     blocks: list[Block] = [Block("h1", cfg.project.name or t["title"])]
     blocks.append(Block("p", t["generated"].format(date=_dt.date.today().isoformat(), version=__version__)))

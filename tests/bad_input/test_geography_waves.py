@@ -79,3 +79,13 @@ def test_geojson_still_loads_after_edit(case):
     # guards the helper above: the translated layer keeps its CRS
     p = case.path("stadsdelar.geojson")
     assert json.loads(p.read_text(encoding="utf-8"))["type"] == "FeatureCollection"
+
+
+def test_alpha_0_1_labels_every_interval_90_percent(case):
+    """Interval labels follow the configured level: no "95 %" anywhere in map or report."""
+    case.set_config("analysis", "alpha", "0.1")
+    case.run().expect(0)
+    for name in ("karta.html", "rapport.md", "rapport.html"):
+        text = case.path(name).read_text(encoding="utf-8")
+        assert "90 % KI" in text or "90 % konfidensintervall" in text, name
+        assert "95 %" not in text and "95%" not in text and "[[level]]" not in text, name

@@ -45,6 +45,11 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
         yield tmp
         os.replace(tmp, target)
     finally:
-        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+        for leftover in (
+            tmp,
+            Path(str(tmp) + "-journal"),
+            Path(str(tmp) + "-wal"),
+            Path(str(tmp) + "-shm"),
+        ):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()

@@ -74,7 +74,12 @@ SUFFIXES: dict[str, tuple[str, ...]] = {
     "report": (".md",),
     "density": (".tif", ".tiff"),
 }
-_DEFAULTS = {"map": "karta.html", "geopackage": "resultat.gpkg", "report": "rapport.md", "density": "tathet.tif"}
+_DEFAULTS = {
+    "map": "karta.html",
+    "geopackage": "resultat.gpkg",
+    "report": "rapport.md",
+    "density": "tathet.tif",
+}
 RUN_ID_RE = re.compile(r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b")
 
 
@@ -122,7 +127,10 @@ def _name_problem(key: str, name: Any) -> str | None:
     if any(ord(ch) < 32 for ch in name) or name != name.strip():
         return "holds control characters or leading/trailing spaces"
     if name.startswith("."):
-        return "starts with '.', which hides the file (and is the pattern of trygg-geo's temporary files)"
+        return (
+            "starts with '.', which hides the file "
+            "(and is the pattern of trygg-geo's temporary files)"
+        )
     if Path(name).suffix.lower() not in SUFFIXES[key]:
         return f"does not end in {want}"
     if Path(name).stem == "":
@@ -138,9 +146,13 @@ def planned_outputs(cfg: Config) -> list[PlannedOutput]:
         PlannedOutput("[output] map", folder / o.map),
         PlannedOutput("[output] geopackage", folder / o.geopackage),
         PlannedOutput("[output] report", folder / o.report),
-        PlannedOutput("[output] report (its HTML version, the report name with .html)",
-                      (folder / o.report).with_suffix(".html")),
-        PlannedOutput(f"[output] report (its figure, always named {REPORT_FIGURE})", folder / REPORT_FIGURE),
+        PlannedOutput(
+            "[output] report (its HTML version, the report name with .html)",
+            (folder / o.report).with_suffix(".html"),
+        ),
+        PlannedOutput(
+            f"[output] report (its figure, always named {REPORT_FIGURE})", folder / REPORT_FIGURE
+        ),
     ]
     if cfg.incidents is not None:
         out.append(PlannedOutput("[output] density", folder / o.density))
@@ -191,7 +203,8 @@ def check_outputs(cfg: Config) -> list[PlannedOutput]:
         )
     if probe.is_dir() and not os.access(probe, os.W_OK | os.X_OK):
         raise OutputPathError(
-            f"{src}: [output] folder = '{folder}': the folder '{probe}' cannot be written by this user. "
+            f"{src}: [output] folder = '{folder}': the folder '{probe}' cannot be written by this "
+            "user. "
             "Fix: choose a folder you can write to, or change its permissions."
         )
     inputs = _inputs(cfg)
@@ -201,25 +214,30 @@ def check_outputs(cfg: Config) -> list[PlannedOutput]:
             if _same(path, Path(ipath)):
                 raise OutputPathError(
                     f"{src}: {key} = '{path.name}' would overwrite the input {ikey} ('{ipath}'). "
-                    "Fix: give the output another name (e.g. the default) or choose another [output] folder."
+                    "Fix: give the output another name (e.g. the default) or choose another "
+                    "[output] folder."
                 )
 
     for key in ("map", "geopackage", "report", "density"):
         name = getattr(o, key)
         why = _name_problem(key, name)
-        if why is None or why.startswith("does not end"):  # a plain file name: first, is it an input?
+        if why is None or why.startswith(
+            "does not end"
+        ):  # a plain file name: first, is it an input?
             overwrites_input(f"[output] {key}", folder / name)
         if why:
             raise OutputPathError(
                 f"{src}: [output] {key} = {json.dumps(name, ensure_ascii=False)} {why}. "
-                f"Fix: write {key} = \"{_DEFAULTS[key]}\" (a file name only; the place is [output] folder)."
+                f'Fix: write {key} = "{_DEFAULTS[key]}" (a file name only; the place is [output] '
+                'folder).'
             )
     planned = planned_outputs(cfg)
     for p in planned:
         overwrites_input(p.key, p.path)
         if p.path.is_dir():
             raise OutputPathError(
-                f"{src}: {p.key} = '{p.name}' is an existing folder ('{p.path}'), so the file cannot be written. "
+                f"{src}: {p.key} = '{p.name}' is an existing folder ('{p.path}'), so the file "
+                "cannot be written. "
                 "Fix: choose another output name, or move the folder away."
             )
     seen: dict[str, PlannedOutput] = {}
@@ -228,9 +246,11 @@ def check_outputs(cfg: Config) -> list[PlannedOutput]:
         if k in seen:
             first = seen[k]
             raise OutputPathError(
-                f"{src}: {p.key} and {first.key} both write '{p.name}' in '{folder}', so one would overwrite "
-                "the other. Fix: give them different names, e.g. map = \"karta.html\", report = \"rapport.md\", "
-                "geopackage = \"resultat.gpkg\"."
+                f"{src}: {p.key} and {first.key} both write '{p.name}' in '{folder}', so one would "
+                "overwrite "
+                'the other. Fix: give them different names, e.g. map = "karta.html", report = '
+                '"rapport.md", '
+                'geopackage = "resultat.gpkg".'
             )
         seen[k] = p
     return planned
@@ -272,7 +292,9 @@ def _stale_staging(folder: Path, *, keep: Path | None = None) -> list[Path]:
     return stale
 
 
-def remove_stale(folder: Path, names: list[str], *, older_than: float, keep: Path | None = None) -> list[Path]:
+def remove_stale(
+    folder: Path, names: list[str], *, older_than: float, keep: Path | None = None
+) -> list[Path]:
     """Remove what killed runs left in ``folder`` for our own output ``names``: temporary files
     (``.<stem>.tmp-*<suffix>`` of :mod:`trygg_geo._atomic`, with ``-journal``, ``-wal``, ``-shm``)
     and staging folders of runs that no longer run. Returns what was removed (and logs it)."""
@@ -288,8 +310,12 @@ def remove_stale(folder: Path, names: list[str], *, older_than: float, keep: Pat
         if not d.exists():
             removed.append(d)
     if removed:
-        log.warning("removed %d file(s) or folder(s) left by an interrupted run in %s: %s", len(removed), folder,
-                    ", ".join(p.name for p in removed))
+        log.warning(
+            "removed %d file(s) or folder(s) left by an interrupted run in %s: %s",
+            len(removed),
+            folder,
+            ", ".join(p.name for p in removed),
+        )
     return removed
 
 
@@ -301,7 +327,14 @@ class OutputSet:
     removes the staging folder and leaves the previous outputs untouched.
     """
 
-    def __init__(self, folder: str | Path, *, run_id: str, names: list[str], meta: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        run_id: str,
+        names: list[str],
+        meta: Mapping[str, str] | None = None,
+    ):
         self.folder = Path(folder)
         self.run_id = run_id
         self.names = list(names)
@@ -313,9 +346,13 @@ class OutputSet:
     def __enter__(self) -> OutputSet:
         started = time.time()
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.removed = remove_stale(self.folder, self.names + [MANIFEST], older_than=started, keep=self.stage)
+        self.removed = remove_stale(
+            self.folder, self.names + [MANIFEST], older_than=started, keep=self.stage
+        )
         self.stage.mkdir()
-        (self.stage / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
+        (self.stage / _OWNER).write_text(
+            f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8"
+        )
         _pause("write")
         return self
 
@@ -331,9 +368,13 @@ class OutputSet:
 
         Returns the final paths by file name.
         """
-        staged = sorted((p for p in self.stage.iterdir() if p.is_file() and not p.name.startswith(".")),
-                        key=lambda p: (p.suffix == ".md", p.name))  # the report, which people open, last
-        entries = [{"file": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in staged]
+        staged = sorted(
+            (p for p in self.stage.iterdir() if p.is_file() and not p.name.startswith(".")),
+            key=lambda p: (p.suffix == ".md", p.name),
+        )  # the report, which people open, last
+        entries = [
+            {"file": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in staged
+        ]
         manifest = {
             "run_id": self.run_id,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -346,7 +387,9 @@ class OutputSet:
             self.committed[p.name] = self.folder / p.name
             _pause(f"commit:{i}")
         with atomic_path(self.folder / MANIFEST) as tmp:
-            tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            tmp.write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
         self.committed[MANIFEST] = self.folder / MANIFEST
         log.info("run %s: wrote %s", self.run_id, ", ".join(self.committed))
         return dict(self.committed)
@@ -391,9 +434,14 @@ class OutputCheck:
 
     def __str__(self) -> str:
         if self.ok:
-            return (f"'{self.folder}': the {len(self.files)} outputs of run {self.run_id} are complete and "
-                    "consistent.")
-        return f"'{self.folder}': the outputs are not one consistent set: " + " ".join(self.problems)
+            return (
+                f"'{self.folder}': the {len(self.files)} outputs of run {self.run_id} are complete "
+                "and "
+                "consistent."
+            )
+        return f"'{self.folder}': the outputs are not one consistent set: " + " ".join(
+            self.problems
+        )
 
 
 def _stamp_of(path: Path) -> set[str] | None:
@@ -448,9 +496,15 @@ def verify_outputs(folder: str | Path) -> OutputCheck:
     folder = Path(folder)
     mpath = folder / MANIFEST
     if not mpath.is_file():
-        return OutputCheck(folder, None, problems=(
-            f"there is no manifest {MANIFEST} (no run finished writing here, or it was written by a trygg-geo "
-            "without manifests). Fix: run trygg-geo again.",))
+        return OutputCheck(
+            folder,
+            None,
+            problems=(
+                f"there is no manifest {MANIFEST} (no run finished writing here, or it was written "
+                "by a trygg-geo "
+                "without manifests). Fix: run trygg-geo again.",
+            ),
+        )
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         run_id = str(manifest["run_id"])
@@ -478,11 +532,23 @@ def verify_outputs(folder: str | Path) -> OutputCheck:
     if missing:
         problems.append(f"missing: {', '.join(missing)}.")
     if changed:
-        problems.append(f"not the files of run {run_id} (content differs from the manifest): {', '.join(changed)}.")
+        problems.append(
+            f"not the files of run {run_id} (content differs from the manifest): "
+            f"{', '.join(changed)}."
+        )
     if foreign:
-        problems.append("from another run: " + ", ".join(f"{k} (run {v})" for k, v in foreign.items()) + ".")
+        problems.append(
+            "from another run: " + ", ".join(f"{k} (run {v})" for k, v in foreign.items()) + "."
+        )
     if problems:
         problems.append("Fix: run trygg-geo again to write a complete set.")
-    return OutputCheck(folder, run_id, files=tuple(n for n, _, _ in entries), missing=tuple(missing),
-                       changed=tuple(changed), foreign=foreign, unstamped=tuple(unstamped), problems=tuple(problems))
-
+    return OutputCheck(
+        folder,
+        run_id,
+        files=tuple(n for n, _, _ in entries),
+        missing=tuple(missing),
+        changed=tuple(changed),
+        foreign=foreign,
+        unstamped=tuple(unstamped),
+        problems=tuple(problems),
+    )

@@ -183,8 +183,9 @@ def _sniff_delimiter(text: str, path: Path) -> str:
     """The delimiter that splits the first rows into the most rows of one width (>1 field).
 
     Each candidate is tried with a real CSV parser, with quotes respected (a tab or a comma
-    inside a quoted cell does not win) and ignored (an unclosed quote does not hide the rows); ties go to the wider table, then to ``;``, ``,``, tab,
-    ``|`` in that order. csv.Sniffer was dropped: it picks a delimiter from one odd cell.
+    inside a quoted cell does not win) and ignored (an unclosed quote does not hide the rows);
+    ties go to the wider table, then to ``;``, ``,``, tab, ``|`` in that order. csv.Sniffer
+    was dropped: it picks a delimiter from one odd cell.
     """
     # split on line breaks only: str.splitlines() also breaks at \x1c-\x1e, \x0b, \x0c
     head = "\n".join(re.split(r"\r\n|\r|\n", text, maxsplit=50)[:50])
@@ -255,7 +256,9 @@ def read_table(
         raise UnreadableFileError(f"expected a {what} file but found a folder.", file=p,
                                   fix="give the path of the file itself.")
     if p.suffix.lower() in _EXCEL:
-        return _read_excel(p, sheet=sheet, what=what, find_header=find_header, config_section=config_section)
+        return _read_excel(
+            p, sheet=sheet, what=what, find_header=find_header, config_section=config_section
+        )
     if p.suffix.lower() == ".xls":
         raise UnreadableFileError(
             "old Excel .xls files are not supported.", file=p,
@@ -269,12 +272,16 @@ def read_table(
         )
     if b"\x00" in raw[:4096]:
         raise UnreadableFileError(
-            f"the {what} is not a text file (it contains NUL bytes; UTF-16 text or a binary file?).",
-            file=p, fix="save it as 'CSV UTF-8' or as .xlsx.",
+            f"the {what} is not a text file (it contains NUL bytes; UTF-16 text or a binary "
+            "file?).",
+            file=p,
+            fix="save it as 'CSV UTF-8' or as .xlsx.",
         )
     text, enc = _decode(raw, p)
     if not text.strip():
-        raise EmptyLayerError(f"the {what} is empty.", file=p, fix="check that the right file was exported.")
+        raise EmptyLayerError(
+            f"the {what} is empty.", file=p, fix="check that the right file was exported."
+        )
     delim = _sniff_delimiter(text, p)
     rows, line_starts = _csv_rows(text, delim, p, what)
     # drop fully blank lines but keep their numbering
@@ -287,7 +294,11 @@ def read_table(
         assert first_err is not None
         raise _header_not_found(p, what, [(None, numbered)], first_err, config_section)
     if k:
-        log.info("%s: the header is on row %d (the rows above it are read as a title)", p.name, numbered[k][0])
+        log.info(
+            "%s: the header is on row %d (the rows above it are read as a title)",
+            p.name,
+            numbered[k][0],
+        )
     header = [h.strip() for h in numbered[k][1]]
     width = len(header)
     records = []
@@ -348,9 +359,12 @@ def _refuse_runaway_quote(numbered: Sequence[tuple[int, Sequence[str]]], line_st
             lines = c.split("\n")
             if sum(delim in ln for ln in lines[1:]) >= 3:
                 raise UnreadableFileError(
-                    f"a quote (\") opened in row {n}, {column_label(j)}, is never closed, so the "
-                    f"{len(lines) - 1} lines after it would be read as one cell.", file=p, row=n,
-                    fix="close the quote or remove it (a quote inside a quoted cell is written twice: \"\").",
+                    f'a quote (") opened in row {n}, {column_label(j)}, is never closed, so the '
+                    f"{len(lines) - 1} lines after it would be read as one cell.",
+                    file=p,
+                    row=n,
+                    fix='close the quote or remove it (a quote inside a quoted cell is written '
+                        'twice: "").',
                 )
 
 
@@ -413,18 +427,23 @@ def _header_not_found(
 ) -> HeaderNotFoundError:
     excel = any(name is not None for name, _ in sheets)
     where = f"the first {HEADER_SEARCH_ROWS} rows" + (
-        f" of {'any of the ' + str(len(sheets)) + ' sheets' if len(sheets) > 1 else 'the sheet'}" if excel else ""
+        f" of {'any of the ' + str(len(sheets)) + ' sheets' if len(sheets) > 1 else 'the sheet'}"
+        if excel
+        else ""
     )
     found = "; ".join(
-        (f"sheet '{name}': " if name is not None else "") + _describe_rows(rows) for name, rows in sheets
+        (f"sheet '{name}': " if name is not None else "") + _describe_rows(rows)
+        for name, rows in sheets
     )
     core = str(first_err)
     core = core.split(": ", 1)[1] if core.startswith("file ") and ": " in core else core
     core = core.split(" Fix: ", 1)[0]
     sec = config_section or "..."
-    fix = (f"check that this is the {what}; put its header (the column names) on one row near the top"
-           + (f", name the sheet with `sheet = ...` under [{sec}] in projekt.toml" if excel else "")
-           + f", or map the columns under [{sec}.columns].")
+    fix = (
+        f"check that this is the {what}; put its header (the column names) on one row near the top"
+        + (f", name the sheet with `sheet = ...` under [{sec}] in projekt.toml" if excel else "")
+        + f", or map the columns under [{sec}.columns]."
+    )
     col = first_err.column or "header"
     return HeaderNotFoundError(
         f"no row in {where} holds the {what}'s header ({core.rstrip('.')}). Found: {found}.",
@@ -436,7 +455,9 @@ def _to_text_frame(records: list[list[object]], header: list[str], path: Path) -
     cols = _column_names(header)
     frame = pd.DataFrame(records, columns=cols, dtype=object)
     for c in frame.columns:
-        s = frame[c].map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v)
+        s = frame[c].map(
+            lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v
+        )
         frame[c] = s.astype(object).where(s.notna(), None)
     return frame
 
@@ -457,7 +478,9 @@ def _read_excel(p: Path, *, sheet: str | int | None, what: str,
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - a core dependency
-        raise UnreadableFileError("reading .xlsx needs openpyxl.", file=p, fix="pip install openpyxl") from exc
+        raise UnreadableFileError(
+            "reading .xlsx needs openpyxl.", file=p, fix="pip install openpyxl"
+        ) from exc
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:
@@ -474,9 +497,12 @@ def _read_excel(p: Path, *, sheet: str | int | None, what: str,
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
             if not -len(names) <= sheet < len(names):
                 raise UnreadableFileError(
-                    f"there is no sheet number {sheet} (sheets are counted from 0); the workbook has "
-                    f"{len(names)} sheet(s): {listing}.", file=p,
-                    fix=f"give one of the sheet names or numbers listed (`sheet = ...` under [{sec}]).",
+                    f"there is no sheet number {sheet} (sheets are counted from 0); the workbook "
+                    "has "
+                    f"{len(names)} sheet(s): {listing}.",
+                    file=p,
+                    fix="give one of the sheet names or numbers listed (`sheet = ...` under "
+                        f"[{sec}]).",
                 )
             order = [sheet % len(names)]
         else:
@@ -487,8 +513,10 @@ def _read_excel(p: Path, *, sheet: str | int | None, what: str,
                     name = near[0]
                 else:
                     raise UnreadableFileError(
-                        f"there is no sheet '{short(name)}'. Sheets: {listing}.", file=p,
-                        fix=f"name one of the sheets listed (`sheet = ...` under [{sec}] in projekt.toml).",
+                        f"there is no sheet '{short(name)}'. Sheets: {listing}.",
+                        file=p,
+                        fix=f"name one of the sheets listed (`sheet = ...` under [{sec}] in "
+                            "projekt.toml).",
                     )
             order = [names.index(name)]
         seen: list[tuple[str | None, list[tuple[int, list[object]]]]] = []
@@ -523,7 +551,13 @@ def _read_excel(p: Path, *, sheet: str | int | None, what: str,
         raise _header_not_found(p, what, seen, first_err, config_section)
     sheet_name, rows, k = chosen
     if sheet_name != names[order[0]] or k:
-        log.info("%s: the %s's header was found on sheet '%s', row %d", p.name, what, sheet_name, rows[k][0])
+        log.info(
+            "%s: the %s's header was found on sheet '%s', row %d",
+            p.name,
+            what,
+            sheet_name,
+            rows[k][0],
+        )
     header = ["" if v is None else str(v).strip() for v in rows[k][1]]
     width = len(header)
     records = []
@@ -532,8 +566,16 @@ def _read_excel(p: Path, *, sheet: str | int | None, what: str,
         records.append([_excel_cell(v) for v in (r + [None] * width)[:width]])
         src.append(n)
     frame = _to_text_frame(records, header, p)
-    return Table(frame=frame, source_row=np.array(src, dtype=np.int64), path=p, encoding="xlsx", delimiter="",
-                 headers=tuple(header), sheet=sheet_name, header_row=int(rows[k][0]))
+    return Table(
+        frame=frame,
+        source_row=np.array(src, dtype=np.int64),
+        path=p,
+        encoding="xlsx",
+        delimiter="",
+        headers=tuple(header),
+        sheet=sheet_name,
+        header_row=int(rows[k][0]),
+    )
 
 
 _UNIT_RE = re.compile(r"\((?:[^)]*)\)|\[(?:[^\]]*)\]")
@@ -609,7 +651,9 @@ def match_columns(
             continue
         keys = [fold_header(v) for v in variants if len(fold_header(v)) >= 4]
         for k in keys:
-            hit = next((c for c, f in folded.items() if c not in used and f.startswith(k + " ")), None)
+            hit = next(
+                (c for c, f in folded.items() if c not in used and f.startswith(k + " ")), None
+            )
             if hit is not None:
                 out[field] = hit
                 used.add(hit)
@@ -619,7 +663,9 @@ def match_columns(
             raise MissingColumnError(
                 field, found=columns, file=file, accepted=spec.get(field, ()), config_key=config_key
             )
-    _refuse_repeated_headers(list(columns), folded, out, override or {}, file=file, config_key=config_key)
+    _refuse_repeated_headers(
+        list(columns), folded, out, override or {}, file=file, config_key=config_key
+    )
     return out
 
 
@@ -641,12 +687,20 @@ def _refuse_repeated_headers(columns: list[str], folded: Mapping[str, str], out:
         obase = _DUP_SUFFIX.sub("", o)
         same = "the same header" if obase == base else "headers that read the same"
         raise InputError(
-            f"{column_label(pos[header])} '{short(base)}' and {column_label(pos[o])} '{short(obase)}' have "
-            f"{same} (case, å/ä/ö, punctuation and units such as '(kr)' are ignored when headers are "
+            f"{column_label(pos[header])} '{short(base)}' and {column_label(pos[o])} "
+            f"'{short(obase)}' have "
+            f"{same} (case, å/ä/ö, punctuation and units such as '(kr)' are ignored when headers "
+            "are "
             f"matched), so it is unclear which one holds '{field}'.",
-            file=file, column=base,
+            file=file,
+            column=base,
             fix="delete or rename one of the two columns"
-            + (f", or name the right one under [{config_key}] in projekt.toml" if config_key else "") + ".",
+            + (
+                f", or name the right one under [{config_key}] in projekt.toml"
+                if config_key
+                else ""
+            )
+            + ".",
         )
 
 
@@ -683,7 +737,9 @@ def amount_unit(text: str) -> tuple[float, str] | None:
     >>> amount_unit("Beviljat (tkr)"), amount_unit("Utfall MSEK"), amount_unit("Belopp")
     ((1000.0, 'tkr'), (1000000.0, 'MSEK'), None)
     """
-    hits = [(m.group("unit"), _unit_factor(m.group("unit"))) for m in _HEADER_UNIT.finditer(str(text))]
+    hits = [
+        (m.group("unit"), _unit_factor(m.group("unit"))) for m in _HEADER_UNIT.finditer(str(text))
+    ]
     if not hits:
         return None
     if len({f for _, f in hits}) > 1:
@@ -721,7 +777,9 @@ def _parse_one_number(text: str) -> float:
     return _parse_plain(_NUM_CLEAN.sub("", _clean_number_text(text)))
 
 
-def parse_number(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]) -> tuple[pd.Series, list[tuple[int, str]]]:
+def parse_number(
+    values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]
+) -> tuple[pd.Series, list[tuple[int, str]]]:
     """Parse Swedish-formatted numbers; return the floats and the cells that failed.
 
     ``"1 250 000"``, ``"1 250 000,50"``, ``"1.250.000 kr"``, ``"12,5"`` and ``"-3"`` are all read.
@@ -819,8 +877,12 @@ def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, row
         elif c_factor == 1.0 and h_factor != 1.0:
             assert hu is not None
             raise InputError(
-                f"the header says the amounts are in {hu[1]}, but this cell says '{short(v)}' (kronor); "
-                "it is unclear which is meant.", file=file, row=int(rows[i]), column=column,
+                f"the header says the amounts are in {hu[1]}, but this cell says '{short(v)}' "
+                "(kronor); "
+                "it is unclear which is meant.",
+                file=file,
+                row=int(rows[i]),
+                column=column,
                 fix=f"write the amount without a unit, in {hu[1]} as the header says, "
                 "or change the header to '(kr)' and write every amount in kronor.",
             )
@@ -838,12 +900,26 @@ def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, row
             out[i] = x
             if c_factor is not None and c_factor != 1.0:
                 flags.append((i, "amount_scaled", str(v)))
-    return AmountResult(values=pd.Series(out, index=values.index, name=values.name), bad=bad, flags=flags,
-                        header_unit=hu)
+    return AmountResult(
+        values=pd.Series(out, index=values.index, name=values.name),
+        bad=bad,
+        flags=flags,
+        header_unit=hu,
+    )
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
-                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y%m%d",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m",
+    "%Y/%m/%d",
+)
 _SV_MONTHS = {
     "jan": 1, "januari": 1, "feb": 2, "februari": 2, "mar": 3, "mars": 3, "apr": 4, "april": 4,
     "maj": 5, "jun": 6, "juni": 6, "jul": 7, "juli": 7, "aug": 8, "augusti": 8, "sep": 9,
@@ -933,7 +1009,9 @@ def parse_dates_checked(values: pd.Series, *, column: str, file: str | Path | No
     return DateResult(values=series, bad=bad, out_of_range=far)
 
 
-def parse_date(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]) -> tuple[pd.Series, list[tuple[int, str]]]:
+def parse_date(
+    values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]
+) -> tuple[pd.Series, list[tuple[int, str]]]:
     """Parse dates as municipalities write them; return the dates and the cells that failed.
 
     ISO dates, ``YYYYMMDD``, ``15/3/2021``, ``15.3.2021``, ``15/3 2021``, ``2021-03``,

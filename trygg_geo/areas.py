@@ -113,20 +113,25 @@ class AreaReport:
         if not self.overlaps.empty:
             top = self.overlaps.sort_values("overlap_m2", ascending=False).iloc[0]
             parts.append(
-                f"{len(self.overlaps)} overlapping pairs (largest {top['overlap_m2']:.1f} m2 between "
+                f"{len(self.overlaps)} overlapping pairs (largest {top['overlap_m2']:.1f} m2 "
+                "between "
                 f"{top['area_id_a']} and {top['area_id_b']})"
             )
         if not self.gaps.empty:
             top = self.gaps.sort_values("area_m2", ascending=False).iloc[0]
             parts.append(
-                f"{len(self.gaps)} gaps (largest {top['area_m2']:.1f} m2, bordering {top['bordering']})"
+                f"{len(self.gaps)} gaps (largest {top['area_m2']:.1f} m2, bordering "
+                f"{top['bordering']})"
             )
         if not self.water.empty:
             parts.append(f"water clipped from {len(self.water)} areas")
         return "; ".join(parts) if parts else "no problems found"
 
     def to_frame(self) -> pd.DataFrame:
-        """All findings as one long table: ``check``, ``area_id``, ``other_id``, ``size_m2``, ``detail``."""
+        """All findings as one long table.
+
+        Columns: ``check``, ``area_id``, ``other_id``, ``size_m2``, ``detail``.
+        """
         rows: list[dict[str, object]] = []
         for r in self.repairs.itertuples(index=False):
             rows.append({"check": "repair", "area_id": r.area_id, "other_id": pd.NA,
@@ -144,9 +149,16 @@ class AreaReport:
 
 
 def _empty_repairs() -> pd.DataFrame:
-    return pd.DataFrame({"area_id": pd.Series(dtype="string"), "source_row": pd.Series(dtype="Int64"),
-                         "reason": pd.Series(dtype="string"), "action": pd.Series(dtype="string"),
-                         "area_m2": pd.Series(dtype=float), "parts": pd.Series(dtype="Int64")})
+    return pd.DataFrame(
+        {
+            "area_id": pd.Series(dtype="string"),
+            "source_row": pd.Series(dtype="Int64"),
+            "reason": pd.Series(dtype="string"),
+            "action": pd.Series(dtype="string"),
+            "area_m2": pd.Series(dtype=float),
+            "parts": pd.Series(dtype="Int64"),
+        }
+    )
 
 
 def _empty_water() -> pd.DataFrame:
@@ -287,9 +299,16 @@ def read_areas(
         ids = _id_text(gdf[id_column])
         how = f"column '{id_column}'"
     elif name_column is not None:
-        ids = gdf[name_column].map(lambda v: pd.NA if pd.isna(v) else make_area_id(v)).astype("string")
+        ids = (
+            gdf[name_column]
+            .map(lambda v: pd.NA if pd.isna(v) else make_area_id(v))
+            .astype("string")
+        )
         ids = ids.mask(ids == "")
-        how = f"the names in column '{name_column}' (folded to ASCII, e.g. 'SÖDERMALM' -> 'sodermalm')"
+        how = (
+            f"the names in column '{name_column}' "
+            "(folded to ASCII, e.g. 'SÖDERMALM' -> 'sodermalm')"
+        )
     else:
         ids = pd.Series([f"area_{i}" for i in source_row], dtype="string")
         how = "the feature number ('area_1', 'area_2', ...), since there is no id or name column"
@@ -326,7 +345,12 @@ def read_areas(
     out["source_row"] = out["source_row"].astype("Int64")
     _refuse_bad_geometries(out, p)
     if not out.crs.is_projected:
-        log.info("%s: CRS %s is not projected; reprojecting to %s", p.name, out.crs.to_string(), WORKING_CRS)
+        log.info(
+            "%s: CRS %s is not projected; reprojecting to %s",
+            p.name,
+            out.crs.to_string(),
+            WORKING_CRS,
+        )
         out = out.to_crs(WORKING_CRS)
 
     repairs = _repair(out, repair=repair)

@@ -113,7 +113,9 @@ class DemoCity:
 # --------------------------------------------------------------------------- geometry
 
 
-def _districts(rng: np.random.Generator) -> tuple[list[Polygon], np.ndarray, list[str], list[str], list[int]]:
+def _districts(
+    rng: np.random.Generator,
+) -> tuple[list[Polygon], np.ndarray, list[str], list[str], list[int]]:
     x0, y0 = _ORIGIN
     width, height = _NX * _DISTRICT, _NY * _DISTRICT
     city = box(x0, y0, x0 + width, y0 + height)
@@ -213,11 +215,22 @@ def _addresses(streets: list[_Street], district_polys: list[Polygon]) -> list[_A
             mid = (c[b] + c[b + 1]) / 2
             d = c[b + 1] - c[b]
             normal = np.array([-d[1], d[0]]) / np.hypot(*d)
-            for side, num in ((1, 2 * b + 1), (-1, 2 * b + 2)):  # odd on the left, even on the right
+            for side, num in (
+                (1, 2 * b + 1),
+                (-1, 2 * b + 2),
+            ):  # odd on the left, even on the right
                 x, y = mid + side * 14.0 * normal
                 hit = tree.query(Point(x, y), predicate="intersects")
                 di = int(hit[0]) if len(hit) else 0
-                out.append(_Address(si, num, round(float(x), 2), round(float(y), 2), f"{745 + di // 6:03d} {10 + di % 6 * 7:02d}"))
+                out.append(
+                    _Address(
+                        si,
+                        num,
+                        round(float(x), 2),
+                        round(float(y), 2),
+                        f"{745 + di // 6:03d} {10 + di % 6 * 7:02d}",
+                    )
+                )
     return out
 
 
@@ -229,7 +242,9 @@ def _write_text(path: Path, text: str, *, bom: bool = False) -> None:
         tmp.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
 
 
-def _write_areas(path: Path, polys: list[Polygon], names: list[str], group_names: list[str], group: list[int]) -> None:
+def _write_areas(
+    path: Path, polys: list[Polygon], names: list[str], group_names: list[str], group: list[int]
+) -> None:
     feats = []
     for i, (poly, name) in enumerate(zip(polys, names, strict=True)):
         geom = json.loads(shapely.to_geojson(shapely.set_precision(poly, 0.01)))
@@ -276,7 +291,9 @@ def _write_osm(path: Path, nodes: dict[int, tuple[float, float]], streets: list[
     miny, maxy = all_y.min(), all_y.max()
     lo0, la0 = to_ll.transform(minx, miny)
     lo1, la1 = to_ll.transform(maxx, maxy)
-    lines.append(f'  <bounds minlat="{la0:.7f}" minlon="{lo0:.7f}" maxlat="{la1:.7f}" maxlon="{lo1:.7f}"/>')
+    lines.append(
+        f'  <bounds minlat="{la0:.7f}" minlon="{lo0:.7f}" maxlat="{la1:.7f}" maxlon="{lo1:.7f}"/>'
+    )
     for i, (x, y) in nodes.items():
         node(i, x, y)
     next_id = 2_000_000
@@ -305,7 +322,11 @@ def _write_osm(path: Path, nodes: dict[int, tuple[float, float]], streets: list[
     for st in streets:
         lines.append(f'  <way id="{way_id}" {ts}>')
         lines.extend(f'    <nd ref="{n}"/>' for n in st.node_ids)
-        for k, v in (("highway", st.highway), ("name", st.name), ("lit", "yes" if st.highway == "tertiary" else "no")):
+        for k, v in (
+            ("highway", st.highway),
+            ("name", st.name),
+            ("lit", "yes" if st.highway == "tertiary" else "no"),
+        ):
             lines.append(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>")
         lines.append("  </way>")
         way_id += 1
@@ -352,7 +373,14 @@ def _damage_street(name: str, rng: np.random.Generator) -> tuple[str, str]:
 
 
 _KIND_TEXT = {
-    "belysning": ("Belysning", "Gatubelysning", "belysning", "Ny belysning", "Armaturer", "Trygghetsbelysning"),
+    "belysning": (
+        "Belysning",
+        "Gatubelysning",
+        "belysning",
+        "Ny belysning",
+        "Armaturer",
+        "Trygghetsbelysning",
+    ),
     "slyrojning": ("Slyröjning", "slyröjning", "Sly/röjning", "Buskröjning", "Gallring"),
     "kamerabevakning": ("Kamerabevakning", "Trygghetskamera", "kamera", "Övervakningskamera"),
     "klottersanering": ("Klottersanering", "Klotter", "klottersanering"),
@@ -437,15 +465,42 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
         parks.append((pname, park))
         school = (bx + 2 * _BLOCK, by - _BLOCK)
         square = (bx - 2 * _BLOCK, by + _BLOCK)
-        district_places[d] = {pname: (bx, by), f"{names[d]}skolan": school, f"{names[d]} torg": square}
-        places.append({"x": school[0], "y": school[1], "tags": {"amenity": "school", "name": f"{names[d]}skolan"}})
-        places.append({"x": square[0], "y": square[1], "tags": {"place": "square", "name": f"{names[d]} torg"}})
-        places.append({"x": float(sx), "y": float(sy), "tags": {"place": "suburb", "name": names[d]}})
+        district_places[d] = {
+            pname: (bx, by),
+            f"{names[d]}skolan": school,
+            f"{names[d]} torg": square,
+        }
+        places.append(
+            {
+                "x": school[0],
+                "y": school[1],
+                "tags": {"amenity": "school", "name": f"{names[d]}skolan"},
+            }
+        )
+        places.append(
+            {
+                "x": square[0],
+                "y": square[1],
+                "tags": {"place": "square", "name": f"{names[d]} torg"},
+            }
+        )
+        places.append(
+            {"x": float(sx), "y": float(sy), "tags": {"place": "suburb", "name": names[d]}}
+        )
     for g in range(7):
         d = int(np.flatnonzero(np.array(group) == g)[0])
         sx, sy = seeds[d]
-        places.append({"x": float(sx) + 60, "y": float(sy) - 60,
-                       "tags": {"railway": "station", "name": f"{names[d]} station", "public_transport": "station"}})
+        places.append(
+            {
+                "x": float(sx) + 60,
+                "y": float(sy) - 60,
+                "tags": {
+                    "railway": "station",
+                    "name": f"{names[d]} station",
+                    "public_transport": "station",
+                },
+            }
+        )
     lamps: list[tuple[float, float]] = []
     for st in streets:
         if st.highway != "tertiary":
@@ -453,11 +508,22 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
         line = shapely.LineString(st.coords)
         for dist in np.arange(20.0, line.length, 60.0):
             p = line.interpolate(dist)
-            lamps.append((round(p.x + 8.0 * (1 if st.horizontal else 0), 2), round(p.y + 8.0 * (0 if st.horizontal else 1), 2)))
+            lamps.append(
+                (
+                    round(p.x + 8.0 * (1 if st.horizontal else 0), 2),
+                    round(p.y + 8.0 * (0 if st.horizontal else 1), 2),
+                )
+            )
 
     # ------------------------------------------------------------ treatment plan
     order = rng.permutation(n_d)
-    plan_sizes = {"belysning": 8, "slyrojning": 7, "kamerabevakning": 6, "klottersanering": 3, "utemiljo": 3}
+    plan_sizes = {
+        "belysning": 8,
+        "slyrojning": 7,
+        "kamerabevakning": 6,
+        "klottersanering": 3,
+        "utemiljo": 3,
+    }
     treated: dict[str, list[int]] = {}
     pos = 0
     for kind, size in plan_sizes.items():
@@ -483,7 +549,11 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
             spent = float(np.round(granted * rng.uniform(0.55, 1.06), -2))
             started = completed - pd.Timedelta(days=int(rng.integers(30, 300)))
         else:
-            spent = float(np.round(granted * rng.uniform(0.0, 0.4), -2)) if rng.random() < 0.5 else float("nan")
+            spent = (
+                float(np.round(granted * rng.uniform(0.0, 0.4), -2))
+                if rng.random() < 0.5
+                else float("nan")
+            )
             started = _wave_date(2024) + pd.Timedelta(days=int(rng.integers(30, 200)))
         year = (completed or started).year
         iid = f"TI-{year}-{len(rows) + 1:03d}"
@@ -500,19 +570,33 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
             "Färdigställd": completed.strftime("%Y-%m-%d") if completed is not None else "",
             "X": coords[0], "Y": coords[1], "Koordinatsystem": coords[2],
         })
-        truth_rows.append({
-            "investment_id": iid, "source_row": len(rows) + 1, "kind": kind, "district": f"SD{d + 1:02d}",
-            "x": x, "y": y, "damage": damage, "expect": expect,
-            "completed": completed.strftime("%Y-%m-%d") if completed is not None else None,
-            "granted_sek": granted, "spent_sek": None if not np.isfinite(spent) else spent,
-        })
+        truth_rows.append(
+            {
+                "investment_id": iid,
+                "source_row": len(rows) + 1,
+                "kind": kind,
+                "district": f"SD{d + 1:02d}",
+                "x": x,
+                "y": y,
+                "damage": damage,
+                "expect": expect,
+                "completed": completed.strftime("%Y-%m-%d") if completed is not None else None,
+                "granted_sek": granted,
+                "spent_sek": None if not np.isfinite(spent) else spent,
+            }
+        )
 
     def completion_before(cohort: int) -> pd.Timestamp:
         prev = WAVES[WAVES.index(cohort) - 1]
-        lo, hi = _wave_date(prev) + pd.Timedelta(days=60), _wave_date(cohort) - pd.Timedelta(days=30)
+        lo, hi = (
+            _wave_date(prev) + pd.Timedelta(days=60),
+            _wave_date(cohort) - pd.Timedelta(days=30),
+        )
         return lo + pd.Timedelta(days=int(rng.integers(0, (hi - lo).days)))
 
-    def address_row(kind: str, d: int, completed: pd.Timestamp | None, *, allow_street_level: bool) -> None:
+    def address_row(
+        kind: str, d: int, completed: pd.Timestamp | None, *, allow_street_level: bool
+    ) -> None:
         ai = int(rng.choice(addr_by_district[d]))
         a = addresses[ai]
         sname = street_names[a.street]
@@ -531,7 +615,16 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
             damage = damage if damage != "none" else "noise_word"
         else:
             address = f"{text} {a.number}"
-        add_row(kind, d, address=address, damage=damage, x=a.x, y=a.y, completed=completed, place=f"på {sname}")
+        add_row(
+            kind,
+            d,
+            address=address,
+            damage=damage,
+            x=a.x,
+            y=a.y,
+            completed=completed,
+            place=f"på {sname}",
+        )
 
     for kind, ds in treated.items():
         for d in ds:
@@ -546,11 +639,29 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
                 elif kind in ("slyrojning", "utemiljo") and form < 0.85:
                     pname = f"{names[d]}parken"
                     px, py = pl[pname]
-                    add_row(kind, d, address=pname, damage="place_name", x=px, y=py, completed=completed, place=f"i {pname}")
+                    add_row(
+                        kind,
+                        d,
+                        address=pname,
+                        damage="place_name",
+                        x=px,
+                        y=py,
+                        completed=completed,
+                        place=f"i {pname}",
+                    )
                 elif kind in ("kamerabevakning", "klottersanering") and form < 0.8:
                     pname = f"{names[d]} torg" if rng.random() < 0.5 else f"{names[d]}skolan"
                     px, py = pl[pname]
-                    add_row(kind, d, address=pname, damage="place_name", x=px, y=py, completed=completed, place=f"vid {pname}")
+                    add_row(
+                        kind,
+                        d,
+                        address=pname,
+                        damage="place_name",
+                        x=px,
+                        y=py,
+                        completed=completed,
+                        place=f"vid {pname}",
+                    )
                 elif form < 0.9:
                     # an intersection of two streets in the district
                     ai = int(rng.choice(addr_by_district[d]))
@@ -564,8 +675,16 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
                         continue
                     sep = "/" if rng.random() < 0.5 else " och "
                     pre = "korsningen " if sep == " och " or rng.random() < 0.5 else ""
-                    add_row(kind, d, address=f"{pre}{st.name}{sep}{cross.name}", damage="intersection",
-                            x=nx_, y=ny_, completed=completed, place=f"vid {st.name}")
+                    add_row(
+                        kind,
+                        d,
+                        address=f"{pre}{st.name}{sep}{cross.name}",
+                        damage="intersection",
+                        x=nx_,
+                        y=ny_,
+                        completed=completed,
+                        place=f"vid {st.name}",
+                    )
                 else:
                     # coordinates given in the row (SWEREF 99 TM, or WGS84 with x and y swapped)
                     ai = int(rng.choice(addr_by_district[d]))
@@ -574,14 +693,31 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
                         coords = (_fmt_sek(round(a.x, 1)), _fmt_sek(round(a.y, 1)), "SWEREF 99 TM")
                         damage = "coordinates"
                     else:
-                        lon, lat = pyproj.Transformer.from_crs(DEMO_CRS, "EPSG:4326", always_xy=True).transform(a.x, a.y)
-                        coords = (f"{lat:.6f}".replace(".", ","), f"{lon:.6f}".replace(".", ","), "WGS84")
+                        lon, lat = pyproj.Transformer.from_crs(
+                            DEMO_CRS, "EPSG:4326", always_xy=True
+                        ).transform(a.x, a.y)
+                        coords = (
+                            f"{lat:.6f}".replace(".", ","),
+                            f"{lon:.6f}".replace(".", ","),
+                            "WGS84",
+                        )
                         damage = "coordinates_swapped"
-                    add_row(kind, d, address="", damage=damage, x=a.x, y=a.y, completed=completed, coords=coords)
+                    add_row(
+                        kind,
+                        d,
+                        address="",
+                        damage=damage,
+                        x=a.x,
+                        y=a.y,
+                        completed=completed,
+                        coords=coords,
+                    )
 
     # investments in control districts that do not (yet) treat them
     for d in controls[:4]:
-        address_row(str(rng.choice(["belysning", "kamerabevakning"])), d, None, allow_street_level=False)
+        address_row(
+            str(rng.choice(["belysning", "kamerabevakning"])), d, None, allow_street_level=False
+        )
     d = controls[4 % len(controls)]
     add_row("belysning", d, address=f"{street_names[addresses[addr_by_district[d][0]].street]} 3",
             damage="completed_after_last_wave", x=addresses[addr_by_district[d][0]].x, y=None,
@@ -589,20 +725,53 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
     truth_rows[-1]["y"] = addresses[addr_by_district[d][0]].y
     # safety walks: only a district name, cannot be placed as a point
     for d in controls[5:8]:
-        add_row("trygghetsvandring", d, address=names[d], damage="only_district", x=None, y=None,
-                completed=_wave_date(2019) + pd.Timedelta(days=int(rng.integers(0, 300))), expect="unplaced")
+        add_row(
+            "trygghetsvandring",
+            d,
+            address=names[d],
+            damage="only_district",
+            x=None,
+            y=None,
+            completed=_wave_date(2019) + pd.Timedelta(days=int(rng.integers(0, 300))),
+            expect="unplaced",
+        )
     # rows no geocoder can place, and rows that test escaping and flags
     dbad = controls[0]
     add_row("klottersanering", dbad, address="", damage="empty_address", x=None, y=None,
             completed=None, expect="unplaced")
-    add_row("kamerabevakning", dbad, address="Тверская улица 7", damage="other_script", x=None, y=None,
-            completed=None, expect="unplaced")
-    add_row("belysning", dbad, address="", damage="impossible_coordinates", x=None, y=None, completed=None,
-            coords=("0", "0", "SWEREF 99 TM"), expect="unplaced")
+    add_row(
+        "kamerabevakning",
+        dbad,
+        address="Тверская улица 7",
+        damage="other_script",
+        x=None,
+        y=None,
+        completed=None,
+        expect="unplaced",
+    )
+    add_row(
+        "belysning",
+        dbad,
+        address="",
+        damage="impossible_coordinates",
+        x=None,
+        y=None,
+        completed=None,
+        coords=("0", "0", "SWEREF 99 TM"),
+        expect="unplaced",
+    )
     a = addresses[addr_by_district[dbad][1]]
-    add_row("utemiljo", dbad, address=f"{street_names[a.street]} {a.number}", damage="script_in_name",
-            x=a.x, y=a.y, completed=None, name="<script>alert('trygg')</script> & <b>fet</b> text",
-            kind_text="Konstinstallation")
+    add_row(
+        "utemiljo",
+        dbad,
+        address=f"{street_names[a.street]} {a.number}",
+        damage="script_in_name",
+        x=a.x,
+        y=a.y,
+        completed=None,
+        name="<script>alert('trygg')</script> & <b>fet</b> text",
+        kind_text="Konstinstallation",
+    )
     truth_rows[-1]["kind"] = "annat"
     # an exact duplicate row (flagged, not merged)
     rows.append(dict(rows[2]))
@@ -625,7 +794,10 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
     _write_text(register_path, "\r\n".join(text_rows) + "\r\n", bom=True)
 
     # ------------------------------------------------------------ survey
-    lvl = {ind: np.clip(m + s * rng.standard_normal(n_d), 0.03, 0.85) for ind, (m, s, _t) in INDICATORS.items()}
+    lvl = {
+        ind: np.clip(m + s * rng.standard_normal(n_d), 0.03, 0.85)
+        for ind, (m, s, _t) in INDICATORS.items()
+    }
     pop = rng.uniform(0.3, 1.0, n_d)
     survey_lines = ["Områdes-id;Stadsdel;År;Indikator;Antal svarande;Andel (%)"]
     true_share: dict[str, dict[str, dict[str, float]]] = {}
@@ -639,17 +811,28 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
                         if d in ds and wave >= cohort_of[d]:
                             p += PLANTED_EFFECTS[kind]
                 p = float(np.clip(p, 0.01, 0.95))
-                true_share.setdefault(ind, {}).setdefault(f"SD{d + 1:02d}", {})[str(wave)] = round(p, 6)
+                true_share.setdefault(ind, {}).setdefault(f"SD{d + 1:02d}", {})[str(wave)] = round(
+                    p, 6
+                )
                 k = int(rng.binomial(n_resp[d], p))
                 pct = 100 * k / n_resp[d]
-                survey_lines.append(f"SD{d + 1:02d};{names[d]};{wave};{ind};{n_resp[d]};{pct:.1f}".replace(".", ","))
+                survey_lines.append(
+                    f"SD{d + 1:02d};{names[d]};{wave};{ind};{n_resp[d]};{pct:.1f}".replace(".", ",")
+                )
     survey_path = folder / "trygghetsmatning.csv"
     _write_text(survey_path, "\r\n".join(survey_lines) + "\r\n", bom=True)
 
     # ------------------------------------------------------------ incidents
     x0, y0 = _ORIGIN
     n_bg = 3000
-    pts = [np.column_stack([rng.uniform(x0, x0 + _NX * _DISTRICT, n_bg), rng.uniform(y0, y0 + _NY * _DISTRICT, n_bg)])]
+    pts = [
+        np.column_stack(
+            [
+                rng.uniform(x0, x0 + _NX * _DISTRICT, n_bg),
+                rng.uniform(y0, y0 + _NY * _DISTRICT, n_bg),
+            ]
+        )
+    ]
     hot_d = [int(d) for d in rng.choice(n_d, 4, replace=False)]
     hot_centres = []
     for d in hot_d:
@@ -663,7 +846,9 @@ def make_demo_city(folder: str | Path, *, seed: int = 2024) -> DemoCity:
     for k, i in enumerate(perm):
         date = (pd.Timestamp(2015, 1, 1) + pd.Timedelta(days=int(days[i]))).strftime("%Y-%m-%d")
         cat = _CATEGORIES[int(rng.integers(len(_CATEGORIES)))]
-        inc_lines.append(f"H{k + 1:05d};{date};{cat};{xy[i, 0]:.1f};{xy[i, 1]:.1f}".replace(".", ","))
+        inc_lines.append(
+            f"H{k + 1:05d};{date};{cat};{xy[i, 0]:.1f};{xy[i, 1]:.1f}".replace(".", ",")
+        )
     incidents_path = folder / "handelser.csv"
     _write_text(incidents_path, "\r\n".join(inc_lines) + "\r\n", bom=True)
 

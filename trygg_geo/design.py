@@ -56,7 +56,9 @@ REASONS = {
     "adjacent_to_treated": "shares a boundary or corner with a treated area",
     "within_distance": "lies within the spillover distance of an investment",
     "partial_overlap": "overlapped by an investment by less than min_share",
-    "investment_after_window": "never treated in the window (its investment came after the last wave)",
+    "investment_after_window": (
+        "never treated in the window (its investment came after the last wave)"
+    ),
     "never_treated": "never treated in the window",
 }
 
@@ -158,7 +160,9 @@ def _timing(completed: pd.Series, dates: dict[int, pd.Timestamp]) -> tuple[pd.Se
     inside = ~(missing | before | after)
     if inside.any():
         edges = wd.to_numpy(dtype="datetime64[ns]")
-        pos = np.searchsorted(edges, completed[inside].to_numpy(dtype="datetime64[ns]"), side="left")
+        pos = np.searchsorted(
+            edges, completed[inside].to_numpy(dtype="datetime64[ns]"), side="left"
+        )
         cohort[inside] = waves[pos]
     return timing, cohort
 
@@ -205,7 +209,9 @@ def _footprints(
     cat_geoms = by_id.reindex(ids).to_numpy()
     use = found & ~pd.isna(cat_geoms)
     if (~use).any():
-        logger.info("%d investments have no catchment; their own geometry is used", int((~use).sum()))
+        logger.info(
+            "%d investments have no catchment; their own geometry is used", int((~use).sum())
+        )
     values = np.asarray(geoms.to_numpy(), dtype=object)
     values[use] = cat_geoms[use]
     return gpd.GeoSeries(values, index=geoms.index, crs=inv.crs)
@@ -289,7 +295,11 @@ def assign_roles(
     dates = _wave_dates(waves, wave_day)
     if investments.crs is None:
         raise CRSError("the investments have no CRS. Fix: set it (e.g. .set_crs(3006)).")
-    inv = investments.to_crs(crs) if not CRS.from_user_input(investments.crs).equals(crs) else investments
+    inv = (
+        investments.to_crs(crs)
+        if not CRS.from_user_input(investments.crs).equals(crs)
+        else investments
+    )
     inv = inv.reset_index(drop=True)
     done = pd.to_datetime(inv[completed], errors="coerce")
     timing, cohort = _timing(done, dates)
@@ -366,7 +376,9 @@ def assign_roles(
             for nb in g.neighbors[aid[t]]:
                 j = pos_of[nb]
                 if free[j]:
-                    _add_spill(spill_from, j, int(coh[t]), which[t].split(","), "adjacent_to_treated")
+                    _add_spill(
+                        spill_from, j, int(coh[t]), which[t].split(","), "adjacent_to_treated"
+                    )
     elif spillover == "distance":
         inw = np.flatnonzero((timing == "in_window").to_numpy() & ~empty)
         if inw.size:
@@ -402,7 +414,9 @@ def assign_roles(
         crs=crs,
     )
     counts = roles["role"].value_counts().to_dict()
-    logger.info("roles over waves %s: %s; %d investments in no area", list(dates), counts, len(unplaced))
+    logger.info(
+        "roles over waves %s: %s; %d investments in no area", list(dates), counts, len(unplaced)
+    )
     return DesignResult(
         roles=roles, links=links, unplaced=unplaced, waves=tuple(dates),
         wave_dates=dates, spillover=spillover,
@@ -639,8 +653,15 @@ def match_controls(
     weights.index.name = "control_id"
     balance = _balance(feats.columns.tolist(), Xt, Xc, c_ids, weights)
     return MatchResult(
-        pairs=pairs, weights=weights, features=features, balance=balance, unmatched=unmatched,
-        method=method, k=int(k), replace=bool(replace), extra={"pre_waves": pre, "outcome": outcome},
+        pairs=pairs,
+        weights=weights,
+        features=features,
+        balance=balance,
+        unmatched=unmatched,
+        method=method,
+        k=int(k),
+        replace=bool(replace),
+        extra={"pre_waves": pre, "outcome": outcome},
     )
 
 

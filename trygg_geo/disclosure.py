@@ -58,7 +58,11 @@ Cell = tuple[str, int]
 
 def suppressed_cells(panel: pd.DataFrame, *, indicator: str | None = None) -> set[Cell]:
     """The ``(area_id, wave)`` cells flagged ``suppressed`` in ``panel``."""
-    p = panel if indicator is None or "indicator" not in panel else panel[panel["indicator"] == indicator]
+    p = (
+        panel
+        if indicator is None or "indicator" not in panel
+        else panel[panel["indicator"] == indicator]
+    )
     s = p[p["suppressed"].astype(bool)]
     return {(str(a), int(w)) for a, w in zip(s["area_id"], s["wave"], strict=True)}
 
@@ -193,7 +197,9 @@ def protect_estimates(
     return out
 
 
-def publishable_area_values(areas: pd.DataFrame, *, indicator: str, waves: Sequence[int]) -> pd.DataFrame:
+def publishable_area_values(
+    areas: pd.DataFrame, *, indicator: str, waves: Sequence[int]
+) -> pd.DataFrame:
     """Blank per-wave shares and the change where a cell is suppressed (a copy).
 
     Expects the columns ``<indicator>_<wave>`` and ``supp_<wave>`` per wave, and ``change``,

@@ -311,7 +311,9 @@ def _columns(name: str, df: pd.DataFrame, geometry: str | None) -> tuple[pd.Data
         if dtype.kind == "M" or isinstance(dtype, pd.DatetimeTZDtype):
             naive = s.dt.tz_localize(None) if isinstance(dtype, pd.DatetimeTZDtype) else s
             midnight = bool((naive.dropna() == naive.dropna().dt.normalize()).all())
-            if want == "Date" or (want is None and midnight and not isinstance(dtype, pd.DatetimeTZDtype)):
+            if want == "Date" or (
+                want is None and midnight and not isinstance(dtype, pd.DatetimeTZDtype)
+            ):
                 if not midnight:
                     logger.warning("layer '%s', column '%s': times dropped, the catalogue "
                                    "defines it as a date", name, col)
@@ -460,7 +462,11 @@ def _write_layer(tmp: Path, p: _Prepared, *, title: str, description: str, first
     frame = p.frame
     kwargs: dict[str, Any] = {}
     if p.geometry_type is not None:
-        frame = frame.rename_geometry(GEOMETRY_COLUMN) if frame.geometry.name != GEOMETRY_COLUMN else frame
+        frame = (
+            frame.rename_geometry(GEOMETRY_COLUMN)
+            if frame.geometry.name != GEOMETRY_COLUMN
+            else frame
+        )
         kwargs["geometry_type"] = p.geometry_type
         kwargs["promote_to_multi"] = False  # done (and checked) in _geometry
     layer_options = {"IDENTIFIER": title, "DESCRIPTION": description}

@@ -75,8 +75,9 @@ class HotSpotResult:
         (two-sided p-value of ``gi_z``), ``gi_class`` (``hot``, ``cold``, ``ns``),
         ``gi_bin`` (-3..3 as ArcGIS: ±3 at 99 %, ±2 at 95 %, ±1 at 90 % confidence, after the
         FDR correction when ``fdr``), ``hotspot_class`` (``gi_bin`` as a name: ``hot_99``,
-        ``hot_95``, ``hot_90``, ``not_significant``, ``cold_90``, ...), ``gi_p_sim`` (the two-sided conditional-permutation
-        pseudo p-value ``min(1, 2 p_sim)``, NaN without permutations) and ``geometry``.
+        ``hot_95``, ``hot_90``, ``not_significant``, ``cold_90``, ...), ``gi_p_sim`` (the
+        two-sided conditional-permutation pseudo p-value ``min(1, 2 p_sim)``, NaN without
+        permutations) and ``geometry``.
     unit
         ``"grid"`` or ``"area"``.
     id_column

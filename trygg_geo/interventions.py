@@ -147,7 +147,11 @@ def recognise_kind(text: object) -> tuple[str, bool]:
     for w in words:
         for kind in CATALOGUE.values():
             for s in kind.synonyms:
-                if len(s) >= 4 and " " not in s and (w.startswith(s) or (len(w) >= 5 and s.startswith(w))):
+                if (
+                    len(s) >= 4
+                    and " " not in s
+                    and (w.startswith(s) or (len(w) >= 5 and s.startswith(w)))
+                ):
                     return (kind.id, True)
     if folded in UNKNOWN_KIND.synonyms:
         return (UNKNOWN_KIND.id, True)

@@ -58,22 +58,79 @@ log = logging.getLogger(__name__)
 #: Recognised header variants per register field (folded: case, å/ä/ö, punctuation and
 #: units such as "(kr)" are ignored). A config mapping overrides these.
 REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "investment_id": ("id", "projekt-id", "projektid", "projektnummer", "projektnr", "diarienummer",
-                      "dnr", "diarienr", "investerings-id", "löpnummer", "löpnr", "nr"),
+    "investment_id": (
+        "id",
+        "projekt-id",
+        "projektid",
+        "projektnummer",
+        "projektnr",
+        "diarienummer",
+        "dnr",
+        "diarienr",
+        "investerings-id",
+        "löpnummer",
+        "löpnr",
+        "nr",
+    ),
     "name": ("namn", "projektnamn", "benämning", "projekt", "titel", "name", "beskrivning"),
-    "kind": ("åtgärd", "åtgärdstyp", "typ", "kategori", "insats", "typ av åtgärd", "åtgärdskategori",
-             "kind", "type", "insatstyp"),
+    "kind": (
+        "åtgärd",
+        "åtgärdstyp",
+        "typ",
+        "kategori",
+        "insats",
+        "typ av åtgärd",
+        "åtgärdskategori",
+        "kind",
+        "type",
+        "insatstyp",
+    ),
     "address": ("adress", "gatuadress", "plats", "läge", "placering", "address", "location", "var"),
     "district": ("stadsdel", "område", "stadsdelsområde", "district", "sdo", "stadsdelsnamn"),
-    "board": ("nämnd", "sökande nämnd", "förvaltning", "ansvarig", "ansvarig nämnd", "board",
-              "sökande", "beställare"),
-    "granted_sek": ("beviljat", "beviljat belopp", "beviljade medel", "budget", "beviljat sek",
-                    "granted", "bidrag", "beviljad summa"),
-    "spent_sek": ("nyttjat", "utfall", "förbrukat", "upparbetat", "nyttjat belopp", "spent",
-                  "använt", "kostnad", "faktisk kostnad"),
+    "board": (
+        "nämnd",
+        "sökande nämnd",
+        "förvaltning",
+        "ansvarig",
+        "ansvarig nämnd",
+        "board",
+        "sökande",
+        "beställare",
+    ),
+    "granted_sek": (
+        "beviljat",
+        "beviljat belopp",
+        "beviljade medel",
+        "budget",
+        "beviljat sek",
+        "granted",
+        "bidrag",
+        "beviljad summa",
+    ),
+    "spent_sek": (
+        "nyttjat",
+        "utfall",
+        "förbrukat",
+        "upparbetat",
+        "nyttjat belopp",
+        "spent",
+        "använt",
+        "kostnad",
+        "faktisk kostnad",
+    ),
     "started": ("startdatum", "start", "påbörjad", "påbörjat", "started", "projektstart"),
-    "completed": ("färdigställd", "färdigställt", "klar", "slutdatum", "klart", "avslutad",
-                  "completed", "färdigdatum", "klardatum", "genomförd"),
+    "completed": (
+        "färdigställd",
+        "färdigställt",
+        "klar",
+        "slutdatum",
+        "klart",
+        "avslutad",
+        "completed",
+        "färdigdatum",
+        "klardatum",
+        "genomförd",
+    ),
     "x": ("x", "e", "östlig", "ost", "easting", "lon", "longitud", "long", "lng", "x koordinat"),
     "y": ("y", "n", "nordlig", "norr", "northing", "lat", "latitud", "y koordinat"),
     "crs": ("koordinatsystem", "crs", "epsg", "referenssystem", "srid"),
@@ -129,8 +186,22 @@ def parse_crs(text: object) -> pyproj.CRS | None:
     return _no_crs(t)
 
 
-_CRS_DEFINITION_PREFIXES = ("EPSG:", "ESRI:", "IGNF:", "OGC:", "URN:OGC:", "+PROJ", "+INIT", "PROJCS[", "GEOGCS[",
-                            "PROJCRS[", "GEOGCRS[", "COMPOUNDCRS[", "BOUNDCRS[", "{")
+_CRS_DEFINITION_PREFIXES = (
+    "EPSG:",
+    "ESRI:",
+    "IGNF:",
+    "OGC:",
+    "URN:OGC:",
+    "+PROJ",
+    "+INIT",
+    "PROJCS[",
+    "GEOGCS[",
+    "PROJCRS[",
+    "GEOGCRS[",
+    "COMPOUNDCRS[",
+    "BOUNDCRS[",
+    "{",
+)
 _CRS_NAME_LIKE = re.compile(r"[A-Za-z0-9 ._:/()+\-]+")
 
 
@@ -158,7 +229,9 @@ def _today() -> pd.Timestamp:
     return pd.Timestamp.today().normalize()
 
 
-def _register_mapping(names: list[str], columns: Mapping[str, str] | None, path: Path) -> dict[str, str]:
+def _register_mapping(
+    names: list[str], columns: Mapping[str, str] | None, path: Path
+) -> dict[str, str]:
     """Match the register's headers; raise MissingColumnError without a kind or a location."""
     mapping = match_columns(
         names, REGISTER_COLUMNS, override=columns, file=path, config_key="register.columns"
@@ -180,8 +253,10 @@ def _register_mapping(names: list[str], columns: Mapping[str, str] | None, path:
 
 def _warn(path: Path, row: int, column: str, text: str, problem: str) -> None:
     warnings.warn(
-        f"'{path}', row {row}, column '{column}': '{short(text)}' {problem}; the row is kept and flagged.",
-        DataQualityWarning, stacklevel=4,
+        f"'{path}', row {row}, column '{column}': '{short(text)}' {problem}; the row is kept and "
+        "flagged.",
+        DataQualityWarning,
+        stacklevel=4,
     )
 
 
@@ -189,7 +264,9 @@ _AMOUNT_PROBLEMS = {
     "amount_scaled": "names its unit; it was converted to kronor",
     "amount_negative": "is a negative amount; the value is left empty",
     "amount_not_finite": "is not a finite amount; the value is left empty",
-    "amount_out_of_range": "is larger than any investment (above 1,000 billion kr); the value is left empty",
+    "amount_out_of_range": (
+        "is larger than any investment (above 1,000 billion kr); the value is left empty"
+    ),
 }
 
 
@@ -214,7 +291,13 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
     def text(field: str) -> pd.Series:
         if field not in mapping:
             return pd.Series([pd.NA] * n, dtype="string")
-        s = frame[mapping[field]].astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+        s = (
+            frame[mapping[field]]
+            .astype("string")
+            .str.strip()
+            .replace("", pd.NA)
+            .reset_index(drop=True)
+        )
         if field not in _TEXT_FIELDS:
             return s
         vals = s.tolist()
@@ -248,8 +331,14 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
         col = mapping[f]
         res = parse_amount(frame[col].reset_index(drop=True), column=col, file=path, rows=rows)
         if res.header_unit is not None and res.header_unit[0] != 1.0:
-            log.info("%s: column '%s' is in %s (the header says so); its amounts were multiplied by %s "
-                     "to kronor", path.name, col, res.header_unit[1], f"{res.header_unit[0]:,.0f}")
+            log.info(
+                "%s: column '%s' is in %s (the header says so); its amounts were multiplied by %s "
+                "to kronor",
+                path.name,
+                col,
+                res.header_unit[1],
+                f"{res.header_unit[0]:,.0f}",
+            )
         out[f] = res.values.to_numpy()
         for r, cell in res.bad:
             flag(pos[r], f"bad_{f}")
@@ -261,7 +350,9 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
         if f not in mapping:
             out[f] = pd.Series([np.nan] * n, dtype="float64")
             continue
-        vals, bad = parse_number(frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows)
+        vals, bad = parse_number(
+            frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows
+        )
         out[f] = vals.to_numpy()
         for r, cell in bad:
             flag(pos[r], f"bad_{f}")
@@ -272,26 +363,46 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
             out[f] = pd.Series([pd.NaT] * n, dtype="datetime64[ns]")
             continue
         col = mapping[f]
-        dres = parse_dates_checked(frame[col].reset_index(drop=True), column=col, file=path, rows=rows)
+        dres = parse_dates_checked(
+            frame[col].reset_index(drop=True), column=col, file=path, rows=rows
+        )
         vals = dres.values.copy()
         for r, cell in dres.bad:
             flag(pos[r], f"bad_{f}")
-            _warn(path, r, col, cell, "is not a date (write it as 2021-03-15); the value is left empty")
+            _warn(
+                path,
+                r,
+                col,
+                cell,
+                "is not a date (write it as 2021-03-15); the value is left empty",
+            )
         for r, cell in dres.out_of_range:
             flag(pos[r], "date_out_of_range")
             _warn(path, r, col, cell, "is outside 1900-2100; the value is left empty")
         early = np.flatnonzero((vals < PLAUSIBLE_FROM).to_numpy())
         for i in early:
             flag(int(i), "date_implausible")
-            _warn(path, int(rows[i]), col, str(frame[col].iloc[i]),
-                  f"is before {PLAUSIBLE_FROM.year}, which is implausible for an investment; it is kept")
+            _warn(
+                path,
+                int(rows[i]),
+                col,
+                str(frame[col].iloc[i]),
+                f"is before {PLAUSIBLE_FROM.year}, which is implausible for an investment; it is "
+                "kept",
+            )
         if f == "completed":
             future = np.flatnonzero((vals > today).to_numpy())
             for i in future:
                 flag(int(i), "completed_in_future")
-                _warn(path, int(rows[i]), col, str(frame[col].iloc[i]),
-                      f"is after today ({today.date()}), so the investment is not counted as carried out "
-                      "(the date stays in raw_text)")
+                _warn(
+                    path,
+                    int(rows[i]),
+                    col,
+                    str(frame[col].iloc[i]),
+                    f"is after today ({today.date()}), so the investment is not counted as carried "
+                    "out "
+                    "(the date stays in raw_text)",
+                )
             vals.iloc[future] = pd.NaT
         out[f] = vals.to_numpy()
     order_bad = (out["completed"] < out["started"]).to_numpy()
@@ -305,15 +416,20 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
             continue
         try:
             parsed = parse_crs(str(c))
-            crs_out.append(f"EPSG:{parsed.to_epsg()}" if parsed is not None and parsed.to_epsg() else
-                           (parsed.to_string() if parsed is not None else pd.NA))
+            crs_out.append(
+                f"EPSG:{parsed.to_epsg()}"
+                if parsed is not None and parsed.to_epsg()
+                else (parsed.to_string() if parsed is not None else pd.NA)
+            )
         except ValueError:
             crs_out.append(pd.NA)
             flag(i, "bad_crs")
             warnings.warn(
                 f"'{path}', row {rows[i]}, column '{mapping['crs']}': '{short(c)}' names no CRS "
-                "(write e.g. 'SWEREF 99 TM' or 'EPSG:3006'); the CRS will be detected from the numbers.",
-                DataQualityWarning, stacklevel=3,
+                "(write e.g. 'SWEREF 99 TM' or 'EPSG:3006'); the CRS will be detected from the "
+                "numbers.",
+                DataQualityWarning,
+                stacklevel=3,
             )
     out["crs"] = pd.Series(crs_out, dtype="string")
     out["wkt"] = text("wkt")
@@ -455,8 +571,12 @@ def read_incidents(
         mapping = match_columns(list(table.frame.columns), INCIDENT_COLUMNS, override=columns,
                                 required=("x", "y"), file=p, config_key="incidents.columns")
         rows = table.source_row
-        xs, bad_x = parse_number(table.frame[mapping["x"]].reset_index(drop=True), column=mapping["x"], file=p, rows=rows)
-        ys, bad_y = parse_number(table.frame[mapping["y"]].reset_index(drop=True), column=mapping["y"], file=p, rows=rows)
+        xs, bad_x = parse_number(
+            table.frame[mapping["x"]].reset_index(drop=True), column=mapping["x"], file=p, rows=rows
+        )
+        ys, bad_y = parse_number(
+            table.frame[mapping["y"]].reset_index(drop=True), column=mapping["y"], file=p, rows=rows
+        )
         for bad, field in ((bad_x, "x"), (bad_y, "y")):
             if bad:
                 r, cell = bad[0]
@@ -474,7 +594,8 @@ def read_incidents(
         if crs is None:
             raise CRSError(
                 f"'{p}': the incident table has coordinates but no CRS was given. "
-                "Fix: pass crs=... (e.g. 'EPSG:3006' for SWEREF 99 TM), or set incidents.crs in projekt.toml."
+                "Fix: pass crs=... (e.g. 'EPSG:3006' for SWEREF 99 TM), or set incidents.crs in "
+                "projekt.toml."
             )
         assert declared is not None
         _check_incident_crs(xs.to_numpy(), ys.to_numpy(), rows, declared, p,
@@ -485,19 +606,28 @@ def read_incidents(
             crs=declared,
         )
         frame = table.frame.reset_index(drop=True)
-        gdf["incident_id"] = (_cut_column(frame[mapping["incident_id"]], rows, p, mapping["incident_id"])
-                              if "incident_id" in mapping
-                              else pd.Series([f"h-{r}" for r in rows], dtype="string"))
+        gdf["incident_id"] = (
+            _cut_column(frame[mapping["incident_id"]], rows, p, mapping["incident_id"])
+            if "incident_id" in mapping
+            else pd.Series([f"h-{r}" for r in rows], dtype="string")
+        )
         if "date" in mapping:
-            dres = parse_dates_checked(frame[mapping["date"]], column=mapping["date"], file=p, rows=rows)
+            dres = parse_dates_checked(
+                frame[mapping["date"]], column=mapping["date"], file=p, rows=rows
+            )
             gdf["date"] = dres.values.to_numpy()
             failed = sorted(dres.bad + dres.out_of_range)
             if failed:
                 r, cell = failed[0]
                 warnings.warn(
-                    f"'{p}', column '{mapping['date']}': {len(failed)} date(s) could not be read or are "
-                    f"outside 1900-2100 (first: row {r}, '{short(cell)}'); those incidents are kept "
-                    "without a date.", DataQualityWarning, stacklevel=2)
+                    f"'{p}', column '{mapping['date']}': {len(failed)} date(s) could not be read "
+                    "or are "
+                    f"outside 1900-2100 (first: row {r}, '{short(cell)}'); those incidents are "
+                    "kept "
+                    "without a date.",
+                    DataQualityWarning,
+                    stacklevel=2,
+                )
         else:
             gdf["date"] = pd.Series([pd.NaT] * len(gdf), dtype="datetime64[ns]")
         gdf["category"] = (_cut_column(frame[mapping["category"]], rows, p, mapping["category"])
@@ -506,26 +636,44 @@ def read_incidents(
         try:
             gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
         except Exception as exc:
-            raise UnreadableFileError(f"the incident file could not be read ({exc}).", file=p,
-                                      fix="check that it is a GeoPackage, GeoJSON or shapefile.") from exc
+            raise UnreadableFileError(
+                f"the incident file could not be read ({exc}).",
+                file=p,
+                fix="check that it is a GeoPackage, GeoJSON or shapefile.",
+            ) from exc
         if gdf.crs is None:
             if declared is None:
-                raise CRSError(f"'{p}' has no CRS. Fix: pass crs=..., or set incidents.crs in projekt.toml.")
+                raise CRSError(
+                    f"'{p}' has no CRS. Fix: pass crs=..., or set incidents.crs in projekt.toml."
+                )
             gdf = gdf.set_crs(declared)
         gdf["source_row"] = np.arange(1, len(gdf) + 1, dtype="int64")
         pts = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
         pts &= (gdf.geometry.geom_type == "Point").to_numpy()
         if pts.any():
             src = gdf.crs.to_epsg()
-            _check_incident_crs(gdf.geometry[pts].x.to_numpy(), gdf.geometry[pts].y.to_numpy(),
-                                gdf["source_row"].to_numpy()[pts],
-                                f"EPSG:{src}" if src else gdf.crs.to_string(), p, "geometry", "geometry")
+            _check_incident_crs(
+                gdf.geometry[pts].x.to_numpy(),
+                gdf.geometry[pts].y.to_numpy(),
+                gdf["source_row"].to_numpy()[pts],
+                f"EPSG:{src}" if src else gdf.crs.to_string(),
+                p,
+                "geometry",
+                "geometry",
+            )
         mapping = match_columns([c for c in gdf.columns if c != "geometry"], INCIDENT_COLUMNS,
                                 override=columns, file=p, config_key="incidents.columns")
-        gdf["incident_id"] = gdf[mapping["incident_id"]].astype("string") if "incident_id" in mapping else \
-            pd.Series([f"h-{r}" for r in gdf["source_row"]], dtype="string")
-        gdf["date"] = pd.to_datetime(gdf[mapping["date"]], errors="coerce") if "date" in mapping else pd.NaT
-        gdf["category"] = gdf[mapping["category"]].astype("string") if "category" in mapping else pd.NA
+        gdf["incident_id"] = (
+            gdf[mapping["incident_id"]].astype("string")
+            if "incident_id" in mapping
+            else pd.Series([f"h-{r}" for r in gdf["source_row"]], dtype="string")
+        )
+        gdf["date"] = (
+            pd.to_datetime(gdf[mapping["date"]], errors="coerce") if "date" in mapping else pd.NaT
+        )
+        gdf["category"] = (
+            gdf[mapping["category"]].astype("string") if "category" in mapping else pd.NA
+        )
     if len(gdf) == 0:
         raise EmptyLayerError("the incident layer has no rows.", file=p)
     return gdf[["incident_id", "date", "category", "source_row", "geometry"]]
@@ -540,7 +688,8 @@ def _incident_crs(crs: str | int | None, p: Path) -> str | None:
     except ValueError as exc:
         raise CRSError(
             f"'{p}': the incidents' CRS {short(crs)!r} names no coordinate reference system. "
-            "Fix: set incidents.crs in projekt.toml to e.g. \"EPSG:3006\" (SWEREF 99 TM) or \"EPSG:4326\" (WGS84)."
+            'Fix: set incidents.crs in projekt.toml to e.g. "EPSG:3006" (SWEREF 99 TM) or '
+            '"EPSG:4326" (WGS84).'
         ) from exc
     if parsed is None:
         return None
@@ -564,19 +713,33 @@ def _check_incident_crs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, declared
     except pyproj.exceptions.CRSError:
         name = declared
     if nbad * 2 < n:
-        fix = (f"correct the coordinates of these rows ({', '.join(str(int(r)) for r in rows[bad][:10])}"
-               + (", ..." if nbad > 10 else "") + ").")
+        fix = (
+            "correct the coordinates of these rows "
+            f"({', '.join(str(int(r)) for r in rows[bad][:10])}"
+            + (", ..." if nbad > 10 else "")
+            + ")."
+        )
     elif swapped and likely == declared:
-        fix = "swap the x and y columns, or map them the other way under [incidents.columns] in projekt.toml."
+        fix = (
+            "swap the x and y columns, or map them the other way under [incidents.columns] "
+            "in projekt.toml."
+        )
     elif likely is not None:
-        fix = (f"set incidents.crs = \"{likely}\" in projekt.toml" + (" and swap x and y" if swapped else "")
-               + ", or convert the coordinates to the declared CRS.")
+        fix = (
+            f'set incidents.crs = "{likely}" in projekt.toml'
+            + (" and swap x and y" if swapped else "")
+            + ", or convert the coordinates to the declared CRS."
+        )
     else:
         fix = "check the x/y columns and incidents.crs in projekt.toml."
     raise InputError(
-        f"{nbad} of {n} incidents lie outside Sweden when their {where} are read in the declared CRS "
+        f"{nbad} of {n} incidents lie outside Sweden when their {where} are read in the declared "
+        "CRS "
         f"{name} (first: row {int(rows[k])}: x = {x[k]:g}, y = {y[k]:g}); {hint}.",
-        file=p, row=int(rows[k]), column=column, fix=fix,
+        file=p,
+        row=int(rows[k]),
+        column=column,
+        fix=fix,
     )
 
 
@@ -585,8 +748,12 @@ def _cut_column(values: pd.Series, rows: np.ndarray, p: Path, column: str) -> pd
     long = s.str.len() > MAX_TEXT_CHARS
     if long.fillna(False).any():
         i = int(np.flatnonzero(long.fillna(False).to_numpy())[0])
-        warnings.warn(f"'{p}', column '{column}': {int(long.sum())} cell(s) longer than {MAX_TEXT_CHARS:,} "
-                      f"characters were cut (first: row {int(rows[i])}).", DataQualityWarning, stacklevel=3)
+        warnings.warn(
+            f"'{p}', column '{column}': {int(long.sum())} cell(s) longer than {MAX_TEXT_CHARS:,} "
+            f"characters were cut (first: row {int(rows[i])}).",
+            DataQualityWarning,
+            stacklevel=3,
+        )
         s = s.map(lambda v: v if v is pd.NA else cut_text(v)[0]).astype("string")
     return s
 

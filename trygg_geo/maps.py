@@ -149,7 +149,11 @@ def format_sek(value: Any, *, lang: str = "sv") -> str:
     """``1250000`` -> ``"1 250 000 kr"`` (``"SEK 1,250,000"`` in English); NA -> ``"–"``."""
     if value is None or pd.isna(value):
         return "\u2013"
-    return f"{_num(float(value), 0, lang)} kr" if lang == "sv" else f"SEK {_num(float(value), 0, lang)}"
+    return (
+        f"{_num(float(value), 0, lang)} kr"
+        if lang == "sv"
+        else f"SEK {_num(float(value), 0, lang)}"
+    )
 
 
 def format_pp(value: Any, *, lang: str = "sv", decimals: int = 1) -> str:
@@ -176,7 +180,9 @@ def _check_layer(gdf: Any, what: str, required: Sequence[str]) -> gpd.GeoDataFra
         )
     for col in required:
         if col not in gdf.columns:
-            raise MissingColumnError(col, found=[c for c in gdf.columns if c != "geometry"], file=what)
+            raise MissingColumnError(
+                col, found=[c for c in gdf.columns if c != "geometry"], file=what
+            )
     if gdf.crs is None:
         raise CRSError(
             f"{what} has no CRS. Fix: set it (gdf.set_crs('EPSG:3006') or the layer's own CRS)."
@@ -255,9 +261,13 @@ def _to_web(gdf: gpd.GeoDataFrame, decimals: int, *, coverage: bool = False) -> 
     geoms = np.asarray(gdf.to_crs("EPSG:4326").geometry.values, dtype=object)
     out = _round(geoms, decimals)
     if coverage and hasattr(shapely, "coverage_clean"):
-        poly = ~(shapely.is_missing(out) | shapely.is_empty(out)) & np.isin(shapely.get_type_id(out), [3, 6])
+        poly = ~(shapely.is_missing(out) | shapely.is_empty(out)) & np.isin(
+            shapely.get_type_id(out), [3, 6]
+        )
         if poly.sum() > 1:
-            cleaned = _round(shapely.coverage_clean(out[poly], snapping_distance=10.0**-decimals), decimals)
+            cleaned = _round(
+                shapely.coverage_clean(out[poly], snapping_distance=10.0**-decimals), decimals
+            )
             if shapely.is_valid(cleaned).all() and not shapely.is_empty(cleaned).any():
                 out[poly] = cleaned
     bad = ~shapely.is_valid(out) & ~shapely.is_missing(out)
@@ -306,7 +316,9 @@ class _RenderOnce(MacroElement):
         for part in ("header", "html", "script"):
             macro = macros.get(part)
             if macro is not None:
-                getattr(figure, part).add_child(_Literal(str(macro(self, kwargs))), name=self.get_name())
+                getattr(figure, part).add_child(
+                    _Literal(str(macro(self, kwargs))), name=self.get_name()
+                )
         for element in self._children.values():
             element.render(**kwargs)
 
@@ -314,8 +326,11 @@ class _RenderOnce(MacroElement):
 @functools.lru_cache(maxsize=None)
 def _render_once_class(cls: type) -> type:
     """``cls`` with :class:`_RenderOnce` in place of ``MacroElement.render`` (same name)."""
-    return type(cls.__name__, (cls, _RenderOnce), {"__module__": cls.__module__, "__doc__": cls.__doc__,
-                                                   "__qualname__": cls.__qualname__})
+    return type(
+        cls.__name__,
+        (cls, _RenderOnce),
+        {"__module__": cls.__module__, "__doc__": cls.__doc__, "__qualname__": cls.__qualname__},
+    )
 
 
 def _harden(root: Element) -> None:
@@ -341,7 +356,9 @@ def _harden(root: Element) -> None:
 class _Style(MacroElement):
     """The package's own stylesheet (a vendored asset, never data) in the page header."""
 
-    _template = Template("{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}")
+    _template = Template(
+        "{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}"
+    )
 
     def __init__(self, css: str) -> None:
         super().__init__()
@@ -365,7 +382,7 @@ class _Head(MacroElement):
 
     _template = Template(
         "{% macro header(this, kwargs) %}<title>{{ this.title_html }}</title>"
-        "{% if this.run_id_html %}<meta name=\"trygg-geo-run-id\" content=\"{{ this.run_id_html }}\">"
+        '{% if this.run_id_html %}<meta name="trygg-geo-run-id" content="{{ this.run_id_html }}">'
         "{% endif %}{% endmacro %}"
     )
 
@@ -392,7 +409,7 @@ _TEXT_TABLE = """function(layer){
             L.DomUtil.create('td', '', tr).textContent = (v === null || v === undefined) ? '' : String(v);
         });
         return div;
-    }"""
+    }"""  # noqa: E501 (a JavaScript template: its lines are emitted into the page as written)
 
 
 class _TextTooltip(folium.GeoJsonTooltip):
@@ -546,7 +563,11 @@ def _add_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, value_column: str, t: 
 
     est = numeric(value_column) if has_value else np.full(n, np.nan)
     lo, hi = numeric(f"{value_column}_ci_low"), numeric(f"{value_column}_ci_high")
-    supp = areas["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in areas.columns else np.zeros(n, bool)
+    supp = (
+        areas["suppressed"].fillna(False).astype(bool).to_numpy()
+        if "suppressed" in areas.columns
+        else np.zeros(n, bool)
+    )
     if "significant" in areas.columns:
         sig = areas["significant"].fillna(False).astype(bool).to_numpy()
     else:  # from the CI when there is one; unknown counts as shown
@@ -576,7 +597,12 @@ def _add_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, value_column: str, t: 
                 style = {"fillColor": colour, "fillOpacity": 0.75, "color": "#444444", "weight": 1}
                 used.add(idx)
             else:
-                style = {"fillColor": _GREY_NS, "fillOpacity": 0.75, "color": "#444444", "weight": 1}
+                style = {
+                    "fillColor": _GREY_NS,
+                    "fillOpacity": 0.75,
+                    "color": "#444444",
+                    "weight": 1,
+                }
                 text += f"; {t['not_significant']}"
                 used.add("ns")
         style["className"] = "tg-area"
@@ -588,7 +614,11 @@ def _add_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, value_column: str, t: 
             nv = nresp.iloc[i]
             p["n"] = _num(float(nv), 0, lang) if not pd.isna(nv) else t["missing"]
         props.append(p)
-    fields = ["name"] + (["parent"] if "parent" in areas.columns else []) + (["change", "n"] if has_value else [])
+    fields = (
+        ["name"]
+        + (["parent"] if "parent" in areas.columns else [])
+        + (["change", "n"] if has_value else [])
+    )
     aliases = [t[f] for f in fields]
     layer = folium.GeoJson(
         _collection(geoms, props),
@@ -609,12 +639,21 @@ def _add_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, value_column: str, t: 
             i = k - 1 - idx if idx < k else idx - k  # class number counted from zero
             a, b = (-edges[i + 1], -edges[i]) if idx < k else (edges[i], edges[i + 1])
             label = f"{format_pp(a, lang=lang)} {t['to']} {format_pp(b, lang=lang)}"
-            rows.append(f'<div class="row"><span class="sw" style="background:{_PUOR[k][idx]}"></span>'
-                        f"{_esc(label)}</div>")
-        for key, colour in (("ns", _GREY_NS), ("suppressed", _GREY_SUPPRESSED), ("missing", _MISSING)):
+            rows.append(
+                f'<div class="row"><span class="sw" style="background:{_PUOR[k][idx]}"></span>'
+                f"{_esc(label)}</div>"
+            )
+        for key, colour in (
+            ("ns", _GREY_NS),
+            ("suppressed", _GREY_SUPPRESSED),
+            ("missing", _MISSING),
+        ):
             if key in used:
                 label = t["not_significant"] if key == "ns" else t[key]
-                rows.append(f'<div class="row"><span class="sw" style="background:{colour}"></span>{_esc(label)}</div>')
+                rows.append(
+                    '<div class="row"><span class="sw" '
+                    f'style="background:{colour}"></span>{_esc(label)}</div>'
+                )
         legend = f"<h4>{_esc(t['class_legend'])}</h4>" + "".join(rows)
     return layer, legend
 
@@ -633,7 +672,9 @@ def _investment_props(inv: pd.DataFrame, t: Mapping[str, str], lang: str) -> lis
         if est is None or pd.isna(est):
             effect = _text(cols["effect_reason"].iloc[i]) or t["no_effect"]
         else:
-            effect = _change_text(est, cols["effect_ci_low"].iloc[i], cols["effect_ci_high"].iloc[i], t, lang)
+            effect = _change_text(
+                est, cols["effect_ci_low"].iloc[i], cols["effect_ci_high"].iloc[i], t, lang
+            )
             mde = cols["effect_mde"].iloc[i]
             if mde is not None and not pd.isna(mde):
                 effect += f"; {t['mde']} {_num(float(mde) * 100, 1, lang)} {t['pp_short']}"
@@ -668,14 +709,19 @@ def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, st
     is_point = np.isin(shapely.get_type_id(work.geometry.values), [0, 4])
     simp = work.geometry.values.copy()
     simp[~is_point] = shapely.simplify(simp[~is_point], tolerance_m / 2, preserve_topology=True)
-    web = _round(np.asarray(gpd.GeoSeries(simp, crs=work.crs).to_crs("EPSG:4326").values, dtype=object), _OTHER_DECIMALS)
+    web = _round(
+        np.asarray(gpd.GeoSeries(simp, crs=work.crs).to_crs("EPSG:4326").values, dtype=object),
+        _OTHER_DECIMALS,
+    )
     props = _investment_props(work, t, lang)
     kinds = work["kind"].astype("string").fillna(UNKNOWN_KIND.id).to_numpy(dtype=object)
     cluster = int(is_point.sum()) > max_unclustered
     fields = ["name", "kind", "board", "granted", "spent", "completed", "effect", "id", "placed_by"]
     aliases = [t["name"], t["kind"], t["board"], t["granted"], t["spent"], t["completed"],
                t["effect"], t["id"], t["placed_by"]]
-    order = [k for k in CATALOGUE if k in set(kinds)] + sorted({k for k in kinds if k not in CATALOGUE})
+    order = [k for k in CATALOGUE if k in set(kinds)] + sorted(
+        {k for k in kinds if k not in CATALOGUE}
+    )
     rows = []
     for kid in order:
         kind = get_kind(kid)
@@ -705,11 +751,14 @@ def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, st
             )
             if pts and cluster:
                 mc = folium.plugins.MarkerCluster(
-                    control=False, options={"showCoverageOnHover": False, "maxClusterRadius": 50},
+                    control=False,
+                    options={"showCoverageOnHover": False, "maxClusterRadius": 50},
                     icon_create_function=(
-                        "function(c){return L.divIcon({html:'<div class=\"tg-cluster\" style=\"background:"
+                        'function(c){return L.divIcon({html:\'<div class="tg-cluster" '
+                        'style="background:'
                         f"{kind.colour}\"><span>'+c.getChildCount()+'</span></div>',"
-                        "className:'tg-divicon',iconSize:L.point(32,32)});}"),
+                        "className:'tg-divicon',iconSize:L.point(32,32)});}"
+                    ),
                 )
                 mc.add_to(group)
                 gj.add_to(mc)
@@ -739,14 +788,26 @@ def _add_units(m: folium.Map, units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, 
         props = []
         for j in sel:
             aid = units["area_id"].iloc[j]
-            props.append({"name": _text(names.get(str(aid), aid)), "role": t[r],
-                          "investment_ids": _text(units["investment_ids"].iloc[j]) if "investment_ids" in units.columns else ""})
+            props.append(
+                {
+                    "name": _text(names.get(str(aid), aid)),
+                    "role": t[r],
+                    "investment_ids": _text(units["investment_ids"].iloc[j])
+                    if "investment_ids" in units.columns
+                    else "",
+                }
+            )
         st = dict(_ROLE_STYLE[r], fillOpacity=0.0, fill=True, className=f"tg-unit tg-{r}")
         gj = folium.GeoJson(
-            _collection(web[sel], props), name=_esc(t[r]), show=r != "excluded",
+            _collection(web[sel], props),
+            name=_esc(t[r]),
+            show=r != "excluded",
             style_function=lambda f, s=st: s,
-            tooltip=_TextTooltip(fields=["name", "role", "investment_ids"],
-                                          aliases=[t["name"], t["role"], t["investment_ids"]], localize=False),
+            tooltip=_TextTooltip(
+                fields=["name", "role", "investment_ids"],
+                aliases=[t["name"], t["role"], t["investment_ids"]],
+                localize=False,
+            ),
         )
         gj.add_to(m)
         dash = {"treated": "solid", "control": "dashed"}.get(r, "dotted")
@@ -772,20 +833,32 @@ def _add_hotspots(m: folium.Map, hot: gpd.GeoDataFrame, *, t: Mapping[str, str],
     props = [{"cls": cls.iloc[i], "label": t[cls.iloc[i]], "gi_z": f("gi_z", i, 2),
               "gi_p": f("gi_p", i, 3), "count": f("count", i, 0)} for i in range(len(hot))]
     folium.GeoJson(
-        _collection(web, props), name=_esc(t["hotspots"]),
+        _collection(web, props),
+        name=_esc(t["hotspots"]),
         style_function=lambda ft: {
-            "color": _HOT[ft["properties"]["cls"]], "weight": 1 if ft["properties"]["cls"] == "ns" else 1.5,
+            "color": _HOT[ft["properties"]["cls"]],
+            "weight": 1 if ft["properties"]["cls"] == "ns" else 1.5,
             "fillColor": _HOT[ft["properties"]["cls"]],
-            "fillOpacity": 0.05 if ft["properties"]["cls"] == "ns" else 0.45, "className": "tg-hotspot"},
-        tooltip=_TextTooltip(fields=["label", "gi_z", "gi_p", "count"],
-                                      aliases=[t["hotspots"], t["gi_z"], t["gi_p"], t["count"]], localize=False),
+            "fillOpacity": 0.05 if ft["properties"]["cls"] == "ns" else 0.45,
+            "className": "tg-hotspot",
+        },
+        tooltip=_TextTooltip(
+            fields=["label", "gi_z", "gi_p", "count"],
+            aliases=[t["hotspots"], t["gi_z"], t["gi_p"], t["count"]],
+            localize=False,
+        ),
     ).add_to(m)
-    rows = [f'<div class="row"><span class="sw" style="background:{_HOT[c]}"></span>{_esc(t[c])}</div>'
-            for c in ("hot", "cold") if (cls == c).any()]
+    rows = [
+        f'<div class="row"><span class="sw" style="background:{_HOT[c]}"></span>{_esc(t[c])}</div>'
+        for c in ("hot", "cold")
+        if (cls == c).any()
+    ]
     return f"<h4>{_esc(t['hot_legend'])}</h4>" + "".join(rows)
 
 
-def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, str], max_px: int = 1024) -> str:
+def _density_overlay(
+    m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, str], max_px: int = 1024
+) -> str:
     """Warp a single-band raster to Web Mercator and draw it as a PNG data URL."""
     import matplotlib
     import matplotlib.image
@@ -800,8 +873,11 @@ def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, s
             raise MissingFileError(path, what="density raster")
         with rasterio.open(path) as src:
             if src.count != 1:
-                raise InputError(f"the density raster has {src.count} bands, expected 1.", file=path,
-                                 fix="write the density as a single-band GeoTIFF.")
+                raise InputError(
+                    f"the density raster has {src.count} bands, expected 1.",
+                    file=path,
+                    fix="write the density as a single-band GeoTIFF.",
+                )
             arr = src.read(1, masked=True).astype("float64").filled(np.nan)
             transform, src_crs = src.transform, src.crs
         if src_crs is None:
@@ -810,19 +886,33 @@ def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, s
         arr, bounds = density
         arr = np.asarray(arr, dtype="float64")
         if arr.ndim != 2:
-            raise InputError(f"the density array has shape {arr.shape}, expected 2-D.", file="density",
-                             fix="pass (array[rows, cols], (minx, miny, maxx, maxy)).")
+            raise InputError(
+                f"the density array has shape {arr.shape}, expected 2-D.",
+                file="density",
+                fix="pass (array[rows, cols], (minx, miny, maxx, maxy)).",
+            )
         transform, src_crs = from_bounds(*bounds, arr.shape[1], arr.shape[0]), crs
     h, w = arr.shape
     left, bottom, right, top = rasterio.transform.array_bounds(h, w, transform)
-    dst_t, dw, dh = calculate_default_transform(src_crs, "EPSG:3857", w, h, left, bottom, right, top)
+    dst_t, dw, dh = calculate_default_transform(
+        src_crs, "EPSG:3857", w, h, left, bottom, right, top
+    )
     scale = max(dw / max_px, dh / max_px, 1.0)
     dw, dh = max(1, int(dw / scale)), max(1, int(dh / scale))
     b3857 = transform_bounds(src_crs, "EPSG:3857", left, bottom, right, top)
     dst_t = from_bounds(*b3857, dw, dh)
     out = np.full((dh, dw), np.nan)
-    reproject(arr, out, src_transform=transform, src_crs=src_crs, dst_transform=dst_t,
-              dst_crs="EPSG:3857", resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+    reproject(
+        arr,
+        out,
+        src_transform=transform,
+        src_crs=src_crs,
+        dst_transform=dst_t,
+        dst_crs="EPSG:3857",
+        resampling=Resampling.bilinear,
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+    )
     pos = np.isfinite(out) & (out > 0)
     vmax = float(np.nanpercentile(out[pos], 99)) if pos.any() else 1.0
     cmap = matplotlib.colormaps["YlOrRd"]
@@ -835,8 +925,11 @@ def _density_overlay(m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, s
     folium.raster_layers.ImageOverlay(url, bounds=[[s_, w_], [n_, e_]], name=_esc(t["density"]),
                                       interactive=False, zindex=1).add_to(m)
     stops = ",".join(matplotlib.colors.to_hex(cmap(x)) for x in np.linspace(0, 1, 6))
-    return (f"<h4>{_esc(t['density'])}</h4><div class=\"row\">{_esc(t['low'])}"
-            f'<span class="grad" style="background:linear-gradient(to right,{stops})"></span>{_esc(t["high"])}</div>')
+    return (
+        f'<h4>{_esc(t["density"])}</h4><div class="row">{_esc(t["low"])}'
+        '<span class="grad" style="background:linear-gradient(to '
+        f'right,{stops})"></span>{_esc(t["high"])}</div>'
+    )
 
 
 # --------------------------------------------------------------------------- public
@@ -918,7 +1011,9 @@ def build_map(
     t = with_level(TEXT[lang], level, lang)
     areas = _check_layer(areas, "areas", ["area_id", "name"])
     if len(areas) == 0:
-        raise EmptyLayerError("the areas layer has no rows.", file="areas", fix="pass at least one area.")
+        raise EmptyLayerError(
+            "the areas layer has no rows.", file="areas", fix="pass at least one area."
+        )
     if investments is not None:
         investments = _check_layer(investments, "investments", ["investment_id", "name", "kind"])
     if units is not None:
@@ -939,11 +1034,19 @@ def build_map(
         if isinstance(tiles, str):
             folium.TileLayer(tiles, name=t["tiles"], control=False).add_to(m)
         elif isinstance(tiles, Mapping) and "url" in tiles:
-            folium.TileLayer(tiles["url"], attr=tiles.get("attribution", ""), name=tiles.get("name", t["tiles"]),
-                             max_zoom=int(tiles.get("max_zoom", 19)), control=False).add_to(m)
+            folium.TileLayer(
+                tiles["url"],
+                attr=tiles.get("attribution", ""),
+                name=tiles.get("name", t["tiles"]),
+                max_zoom=int(tiles.get("max_zoom", 19)),
+                control=False,
+            ).add_to(m)
         else:
-            raise InputError("tiles must be a provider name, None or a dict with 'url' and 'attribution'.",
-                             column="tiles", fix="e.g. tiles={'url': 'https://.../{z}/{x}/{y}.png', 'attribution': '...'}")
+            raise InputError(
+                "tiles must be a provider name, None or a dict with 'url' and 'attribution'.",
+                column="tiles",
+                fix="e.g. tiles={'url': 'https://.../{z}/{x}/{y}.png', 'attribution': '...'}",
+            )
     run_id = None if run_id is None or is_missing(run_id) or str(run_id) == "" else str(run_id)
     _Head(title=str(title or t["title"]), run_id=run_id).add_to(m)
     _Style(asset_path(_CSS_FILE).read_text(encoding="utf-8")).add_to(m)
@@ -959,13 +1062,25 @@ def build_map(
     if units is not None and len(units):
         legend.append(_add_units(m, units, areas, t=t, tolerance_m=tolerance_m))
     if investments is not None and len(investments):
-        legend.append(_add_investments(m, investments, t=t, lang=lang,
-                                       max_unclustered=max_investments_unclustered, tolerance_m=tolerance_m))
-    folium.plugins.Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(m)
+        legend.append(
+            _add_investments(
+                m,
+                investments,
+                t=t,
+                lang=lang,
+                max_unclustered=max_investments_unclustered,
+                tolerance_m=tolerance_m,
+            )
+        )
+    folium.plugins.Fullscreen(
+        position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]
+    ).add_to(m)
     _Search(layer=area_layer, search_label="name", geom_type="Polygon", placeholder=t["search"],
             collapsed=False, position="topleft", weight=3, color="#000000").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    legend_html = f"<h4>{_esc(t['legend'])}</h4>" + "".join(x for x in legend if x) if any(legend) else ""
+    legend_html = (
+        f"<h4>{_esc(t['legend'])}</h4>" + "".join(x for x in legend if x) if any(legend) else ""
+    )
     bounds = [[float(wb[1]), float(wb[0])], [float(wb[3]), float(wb[2])]]
     _Controls(title=str(title or t["title"]), legend_html=legend_html, bounds=bounds,
               run_label=f"{t['run']} {run_id}" if run_id else None).add_to(m)

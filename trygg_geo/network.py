@@ -190,7 +190,9 @@ def graph_from_osm_xml(
         ox.settings.useful_tags_way = base_tags
 
     n_all = G.number_of_edges()
-    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not _way_passes(d, clauses)]
+    drop = [
+        (u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not _way_passes(d, clauses)
+    ]
     G.remove_edges_from(drop)
     for _, _, d in G.edges(data=True):
         for key in extra:
@@ -701,7 +703,9 @@ def network_catchments(
     NetworkCatchments
         With nodes and distances per source, ``.to_polygons()``, ``.union()``.
     """
-    if not (isinstance(cutoff_m, (int, float, np.number)) and np.isfinite(cutoff_m) and cutoff_m >= 0):
+    if not (
+        isinstance(cutoff_m, (int, float, np.number)) and np.isfinite(cutoff_m) and cutoff_m >= 0
+    ):
         raise InputError(f"cutoff_m must be a finite number of metres >= 0, got {cutoff_m!r}.")
     if not (np.isfinite(densify_m) and densify_m > 0):
         raise InputError(f"densify_m must be positive, got {densify_m!r}.")
@@ -799,7 +803,11 @@ def euclidean_catchments(
     out[~bad] = shapely.buffer(arr[~bad], radius_m)
     polys = gpd.GeoSeries(out, crs=crs)
     return gpd.GeoDataFrame(
-        {"source_id": ids.to_numpy(), "radius_m": float(radius_m), "area_m2": polys.area.to_numpy()},
+        {
+            "source_id": ids.to_numpy(),
+            "radius_m": float(radius_m),
+            "area_m2": polys.area.to_numpy(),
+        },
         geometry=polys,
         crs=crs,
     )

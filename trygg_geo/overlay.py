@@ -54,8 +54,10 @@ def _working(gdf: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, wha
         raise CRSError("the areas have no CRS. Fix: read them with trygg_geo.read_areas, or "
                        "areas.set_crs(...).")
     if not areas.crs.is_projected:
-        raise CRSError(f"the areas are in {areas.crs.to_string()}, which is not projected (degrees). "
-                       "Fix: areas.to_crs('EPSG:3006') (read_areas does this).")
+        raise CRSError(
+            f"the areas are in {areas.crs.to_string()}, which is not projected (degrees). "
+            "Fix: areas.to_crs('EPSG:3006') (read_areas does this)."
+        )
     if gdf.crs is None:
         raise CRSError(f"the {what} have no CRS. Fix: set it with .set_crs(...) (for example "
                        "'EPSG:3006' for SWEREF 99 TM).")
@@ -72,9 +74,12 @@ def _area_ids(areas: gpd.GeoDataFrame, area_id: str) -> np.ndarray:
     ids = areas[area_id].astype("string")
     if ids.isna().any() or ids.duplicated().any():
         dup = sorted(set(ids[ids.duplicated()].dropna().tolist()))
-        raise InputError(f"area ids must be unique and filled in (repeated: {', '.join(dup) or '-'}; "
-                         f"missing: {int(ids.isna().sum())}).", column=area_id,
-                         fix="read the areas with trygg_geo.read_areas, which checks this.")
+        raise InputError(
+            f"area ids must be unique and filled in (repeated: {', '.join(dup) or '-'}; "
+            f"missing: {int(ids.isna().sum())}).",
+            column=area_id,
+            fix="read the areas with trygg_geo.read_areas, which checks this.",
+        )
     return ids.to_numpy(dtype=object)
 
 
@@ -119,8 +124,9 @@ def assign_to_areas(
     --------
     >>> import geopandas as gpd
     >>> from shapely import box, Point
-    >>> areas = gpd.GeoDataFrame({"area_id": ["b", "a"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
-    ...                          crs=3006)
+    >>> areas = gpd.GeoDataFrame(
+    ...     {"area_id": ["b", "a"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=3006
+    ... )
     >>> pts = gpd.GeoSeries([Point(0.5, 0.5), Point(1, 0.5), Point(5, 5)], crs=3006)
     >>> assign_to_areas(pts, areas).tolist()
     ['b', 'a', <NA>]
@@ -134,10 +140,12 @@ def assign_to_areas(
     bad = (types != 0) & (types != -1) & ~shapely.is_empty(geoms)
     if bad.any():
         first = pts.index[np.flatnonzero(bad)[0]]
-        raise InputError(f"assign_to_areas takes points; {int(bad.sum())} geometries are not points "
-                         f"(the first at index {first!r}).",
-                         fix="use trygg_geo.overlay.investments_by_area for lines and polygons, or "
-                         "take .representative_point() first.")
+        raise InputError(
+            f"assign_to_areas takes points; {int(bad.sum())} geometries are not points "
+            f"(the first at index {first!r}).",
+            fix="use trygg_geo.overlay.investments_by_area for lines and polygons, or "
+            "take .representative_point() first.",
+        )
     n, k = len(geoms), len(ids)
     rank = np.empty(k, dtype=np.int64)
     order = np.argsort(ids.astype(str), kind="stable")
@@ -208,7 +216,9 @@ def _periods(inv: gpd.GeoDataFrame, periods: str | Sequence[int] | None, date_co
     waves = sorted(int(w) for w in periods)
     labels = [f"..{waves[0] - 1}", *(f"{a}-{b - 1}" for a, b in pairwise(waves)), f"{waves[-1]}.."]
     idx = np.searchsorted(np.array(waves), year.to_numpy(dtype=float), side="right")
-    lab = [labels[i] if not np.isnan(y) else "undated" for i, y in zip(idx, year.to_numpy(dtype=float))]
+    lab = [
+        labels[i] if not np.isnan(y) else "undated" for i, y in zip(idx, year.to_numpy(dtype=float))
+    ]
     return pd.Series(lab, index=inv.index, dtype="string")
 
 
@@ -257,8 +267,11 @@ def investments_by_area(
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         which = inv.get("investment_id", pd.Series(inv.index, index=inv.index))[missing].tolist()
-        raise InputError(f"{int(missing.sum())} investments have no geometry ({', '.join(map(str, which[:10]))}).",
-                         fix="pass GeocodeResult.placed; unplaced rows belong in the unplaced table.")
+        raise InputError(
+            f"{int(missing.sum())} investments have no geometry "
+            f"({', '.join(map(str, which[:10]))}).",
+            fix="pass GeocodeResult.placed; unplaced rows belong in the unplaced table.",
+        )
     dim = shapely.get_dimensions(geoms)
     size = np.where(dim == 1, shapely.length(geoms), np.where(dim == 2, shapely.area(geoms), 0.0))
     pointlike = (dim == 0) | (size <= 0)
@@ -341,7 +354,9 @@ def investments_by_area(
         names.append("period")
     grid = pd.MultiIndex.from_product(grid_parts, names=names).to_frame(index=False)
     res = grid.merge(agg, on=keys, how="outer", sort=False)
-    res[["n", "n_share", "length_m", "area_m2"]] = res[["n", "n_share", "length_m", "area_m2"]].fillna(0)
+    res[["n", "n_share", "length_m", "area_m2"]] = res[
+        ["n", "n_share", "length_m", "area_m2"]
+    ].fillna(0)
     for col in ("granted_sek", "spent_sek"):
         had = inv[col].notna().any() if col in inv else False
         if had:
@@ -441,7 +456,9 @@ def exposure(
     polys = np.asarray(areas.geometry.values)
     a_m2 = shapely.area(polys)
     if population is not None:
-        px, py, pw = _population_points(population, areas.crs, areas.total_bounds, population_column)
+        px, py, pw = _population_points(
+            population, areas.crs, areas.total_bounds, population_column
+        )
         parea = assign_to_areas(gpd.GeoSeries(gpd.points_from_xy(px, py), crs=areas.crs), areas,
                                 area_id=area_id).to_numpy(dtype=object)
         pin = pd.notna(parea)
@@ -462,7 +479,9 @@ def exposure(
             near = shapely.intersects_xy(zone, px, py) & pin
             pe = pd.Series(pw[near]).groupby(parea[near]).sum()
             part["population"] = part["area_id"].map(pop_tot).fillna(0.0).astype(float).to_numpy()
-            part["exposed_population"] = part["area_id"].map(pe).fillna(0.0).astype(float).to_numpy()
+            part["exposed_population"] = (
+                part["area_id"].map(pe).fillna(0.0).astype(float).to_numpy()
+            )
             with np.errstate(divide="ignore", invalid="ignore"):
                 part["share_population"] = np.where(part["population"] > 0,
                                                     part["exposed_population"] / part["population"],
@@ -557,18 +576,24 @@ def interpolate_survey(
             raise MissingColumnError(c, found=[str(x) for x in panel.columns],
                                      accepted=("the output of trygg_geo.survey.survey_panel",))
     pos = {a: i for i, a in enumerate(s_ids)}
-    keys = match_area_keys(panel["area_id"], src.rename(columns={source_id: "_sid"}), area_id="_sid")
+    keys = match_area_keys(
+        panel["area_id"], src.rename(columns={source_id: "_sid"}), area_id="_sid"
+    )
     unknown = sorted(set(panel.loc[keys.isna().to_numpy(), "area_id"].astype(str)))
     if unknown:
-        raise InputError(f"the panel has areas that are not in source_areas: {', '.join(unknown[:30])}.",
-                         fix="give the survey's own area layer as source_areas.")
+        raise InputError(
+            f"the panel has areas that are not in source_areas: {', '.join(unknown[:30])}.",
+            fix="give the survey's own area layer as source_areas.",
+        )
     panel = panel.assign(area_id=keys.to_numpy())
     table, s_tot, t_tot = _weight_table(src, tgt, population, population_column)
     t2 = table.multiply(table).tocsr()
     cells = panel[["wave", "indicator"]].drop_duplicates().sort_values(["wave", "indicator"],
                                                                       ignore_index=True)
     S, C = len(src), len(cells)
-    cell_of = {(int(w), str(i)): j for j, (w, i) in enumerate(zip(cells["wave"], cells["indicator"]))}
+    cell_of = {
+        (int(w), str(i)): j for j, (w, i) in enumerate(zip(cells["wave"], cells["indicator"]))
+    }
     P, SE2, N, INV = (np.zeros((S, C)) for _ in range(4))
     V = np.zeros((S, C))
     si = panel["area_id"].astype(str).map(pos).to_numpy()
@@ -591,19 +616,29 @@ def interpolate_survey(
         coverage = cov / np.where(t_tot > 0, t_tot, np.nan)[:, None]
     n_src = np.asarray((table > 0).astype(np.float64).T @ V)
     T = len(tgt)
-    out = pd.DataFrame({
-        "area_id": pd.array(np.repeat(t_ids, C), dtype="string"),
-        "wave": np.tile(cells["wave"].astype("int64").to_numpy(), T),
-        "indicator": pd.array(np.tile(cells["indicator"].astype(str).to_numpy(), T), dtype="string"),
-        "share": share_t.ravel(), "se": se_t.ravel(), "n": n_t.ravel(), "n_eff": neff_t.ravel(),
-        "coverage": np.nan_to_num(coverage.ravel()), "n_sources": n_src.ravel().astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "area_id": pd.array(np.repeat(t_ids, C), dtype="string"),
+            "wave": np.tile(cells["wave"].astype("int64").to_numpy(), T),
+            "indicator": pd.array(
+                np.tile(cells["indicator"].astype(str).to_numpy(), T), dtype="string"
+            ),
+            "share": share_t.ravel(),
+            "se": se_t.ravel(),
+            "n": n_t.ravel(),
+            "n_eff": neff_t.ravel(),
+            "coverage": np.nan_to_num(coverage.ravel()),
+            "n_sources": n_src.ravel().astype(np.int64),
+        }
+    )
     none = out["n_sources"] == 0
     out.loc[none, ["share", "se", "n_eff"]] = np.nan
     out["suppressed"] = ~(out["n_eff"] >= min_n)
     low = out.loc[out["coverage"] < 0.99, "area_id"].nunique()
     if low:
-        log.info("%d target areas are less than 99%% covered by the survey areas (see 'coverage')", low)
+        log.info(
+            "%d target areas are less than 99%% covered by the survey areas (see 'coverage')", low
+        )
     cols = ["area_id", "wave", "indicator", "share", "se", "n", "n_eff", "suppressed", "coverage",
             "n_sources"]
     return out[cols]

@@ -61,10 +61,15 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INDICATORS: dict[str, tuple[str, str]] = {
-    "otrygg_kvall": ("Otrygg ute sent en kväll i området", "Feels unsafe outdoors late in the evening"),
+    "otrygg_kvall": (
+        "Otrygg ute sent en kväll i området",
+        "Feels unsafe outdoors late in the evening",
+    ),
     "oro_brott": ("Ofta orolig för brott", "Often worried about crime"),
-    "avstar_aktivitet": ("Avstår från aktivitet på grund av otrygghet",
-                         "Refrains from an activity because of feeling unsafe"),
+    "avstar_aktivitet": (
+        "Avstår från aktivitet på grund av otrygghet",
+        "Refrains from an activity because of feeling unsafe",
+    ),
     "trygg_hemvag": ("Trygg att gå hem ensam på kvällen", "Safe walking home alone in the evening"),
 }
 """Known indicator ids -> (Swedish label, English label). Other ids are accepted as written."""
@@ -79,10 +84,27 @@ _AGG_SPEC: dict[str, tuple[str, ...]] = {
     "area_id": _AREA,
     "wave": _WAVE,
     "indicator": _INDICATOR,
-    "n": ("n", "antal svarande", "svarande", "antal svar", "respondenter", "antal respondenter",
-          "respondents", "bas"),
+    "n": (
+        "n",
+        "antal svarande",
+        "svarande",
+        "antal svar",
+        "respondenter",
+        "antal respondenter",
+        "respondents",
+        "bas",
+    ),
     "n_eff": ("n_eff", "effektivt n", "effective n"),
-    "share": ("andel", "procent", "andel procent", "share", "percent", "proportion", "värde", "value"),
+    "share": (
+        "andel",
+        "procent",
+        "andel procent",
+        "share",
+        "percent",
+        "proportion",
+        "värde",
+        "value",
+    ),
     "count": ("antal", "count", "antal ja"),
 }
 _RESP_SPEC: dict[str, tuple[str, ...]] = {
@@ -134,8 +156,13 @@ def _parse_wave(values: pd.Series, rows: np.ndarray, file: Path, column: str) ->
     for i, v in enumerate(values.tolist()):
         m = re.search(r"(19|20)\d\d", "" if v is None else str(v))
         if m is None:
-            raise InputError(f"'{short(v)}' is not a survey year.", file=file, row=int(rows[i]), column=column,
-                             fix="write the year of the wave, e.g. 2017.")
+            raise InputError(
+                f"'{short(v)}' is not a survey year.",
+                file=file,
+                row=int(rows[i]),
+                column=column,
+                fix="write the year of the wave, e.g. 2017.",
+            )
         out[i] = int(m.group(0))
     return out
 
@@ -144,12 +171,21 @@ def _numbers(frame: pd.DataFrame, column: str, rows: np.ndarray, file: Path) -> 
     vals, bad = parse_number(frame[column], column=column, file=file, rows=rows.tolist())
     if bad:
         r, t = bad[0]
-        raise InputError(f"'{short(t)}' is not a number" + (f" ({len(bad)} such cells)" if len(bad) > 1 else "")
-                         + ".", file=file, row=r, column=column, fix="write a number, e.g. 12,5.")
+        raise InputError(
+            f"'{short(t)}' is not a number"
+            + (f" ({len(bad)} such cells)" if len(bad) > 1 else "")
+            + ".",
+            file=file,
+            row=r,
+            column=column,
+            fix="write a number, e.g. 12,5.",
+        )
     return vals.to_numpy(dtype=float)
 
 
-def _wide_indicators(columns: Sequence[str], used: set[str], given: Sequence[str] | None) -> list[str]:
+def _wide_indicators(
+    columns: Sequence[str], used: set[str], given: Sequence[str] | None
+) -> list[str]:
     if given is not None:
         return list(given)
     known = {fold_text(k) for k in INDICATORS}
@@ -214,12 +250,21 @@ def read_survey(
     cols = list(frame.columns)
     agg = match_columns(cols, _AGG_SPEC, override={k: v for k, v in over.items() if k in _AGG_SPEC},
                         file=file, config_key="survey.columns")
-    resp = match_columns(cols, _RESP_SPEC, override={k: v for k, v in over.items() if k in _RESP_SPEC},
-                         file=file, config_key="survey.columns")
+    resp = match_columns(
+        cols,
+        _RESP_SPEC,
+        override={k: v for k, v in over.items() if k in _RESP_SPEC},
+        file=file,
+        config_key="survey.columns",
+    )
     if form == "auto":
         wide = _wide_indicators(cols, set(agg.values()), indicators)
         form = "respondents" if ("answer" in resp or (wide and "n" not in agg)) else "aggregate"
-        log.info("%s: read as %s", file.name, "respondent rows" if form == "respondents" else "aggregates")
+        log.info(
+            "%s: read as %s",
+            file.name,
+            "respondent rows" if form == "respondents" else "aggregates",
+        )
     if form == "aggregate":
         df, used_scale = _read_aggregates(frame, rows, file, agg, scale, indicators)
     elif form == "respondents":
@@ -232,15 +277,32 @@ def read_survey(
 
 def _survey_header_check(names: list[str], over: Mapping[str, str], file: Path) -> None:
     """Raise MissingColumnError unless ``names`` hold a survey header (a wave and an area)."""
-    agg = match_columns(names, _AGG_SPEC, override={k: v for k, v in over.items() if k in _AGG_SPEC},
-                        file=file, config_key="survey.columns")
-    resp = match_columns(names, _RESP_SPEC, override={k: v for k, v in over.items() if k in _RESP_SPEC},
-                         file=file, config_key="survey.columns")
+    agg = match_columns(
+        names,
+        _AGG_SPEC,
+        override={k: v for k, v in over.items() if k in _AGG_SPEC},
+        file=file,
+        config_key="survey.columns",
+    )
+    resp = match_columns(
+        names,
+        _RESP_SPEC,
+        override={k: v for k, v in over.items() if k in _RESP_SPEC},
+        file=file,
+        config_key="survey.columns",
+    )
     if "wave" not in agg:
-        raise MissingColumnError("wave", found=names, file=file, accepted=_WAVE, config_key="survey.columns")
+        raise MissingColumnError(
+            "wave", found=names, file=file, accepted=_WAVE, config_key="survey.columns"
+        )
     if "area_id" not in agg and not ("x" in resp and "y" in resp):
-        raise MissingColumnError("area_id", found=names, file=file, accepted=_AREA + ("(or x and y)",),
-                                 config_key="survey.columns")
+        raise MissingColumnError(
+            "area_id",
+            found=names,
+            file=file,
+            accepted=_AREA + ("(or x and y)",),
+            config_key="survey.columns",
+        )
 
 
 def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[str, str],
@@ -251,8 +313,13 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
                                      config_key="survey.columns")
     wide = [] if "indicator" in m else _wide_indicators(frame.columns, set(m.values()), indicators)
     if "indicator" not in m and not wide:
-        raise MissingColumnError("indicator", found=frame.columns, file=file,
-                                 accepted=_INDICATOR + tuple(INDICATORS), config_key="survey.columns")
+        raise MissingColumnError(
+            "indicator",
+            found=frame.columns,
+            file=file,
+            accepted=_INDICATOR + tuple(INDICATORS),
+            config_key="survey.columns",
+        )
     if not wide and "share" not in m and "count" not in m:
         raise MissingColumnError("share", found=frame.columns, file=file,
                                  accepted=_AGG_SPEC["share"] + _AGG_SPEC["count"],
@@ -267,8 +334,13 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
         base["n_eff"] = _numbers(frame, m["n_eff"], rows, file)
     blank = base["area_id"].isna()
     if blank.any():
-        raise InputError("the area is empty.", file=file, row=int(base.loc[blank, "source_row"].iloc[0]),
-                         column=m["area_id"], fix="fill in the area on every row.")
+        raise InputError(
+            "the area is empty.",
+            file=file,
+            row=int(base.loc[blank, "source_row"].iloc[0]),
+            column=m["area_id"],
+            fix="fill in the area on every row.",
+        )
     if wide:
         parts = []
         for c in wide:
@@ -277,13 +349,18 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
             part["share"] = _numbers(frame, c, rows, file)
             part["_col"] = c
             parts.append(part)
-        df = pd.concat(parts, ignore_index=True).sort_values(["source_row", "indicator"], kind="stable",
-                                                             ignore_index=True)
+        df = pd.concat(parts, ignore_index=True).sort_values(
+            ["source_row", "indicator"], kind="stable", ignore_index=True
+        )
         header_pct = any(_says_percent(c) for c in wide)
     else:
         df = base
-        df["indicator"] = frame[m["indicator"]].map(
-            lambda v: pd.NA if v is None else fold_text(v).replace(" ", "_")).astype("string").to_numpy()
+        df["indicator"] = (
+            frame[m["indicator"]]
+            .map(lambda v: pd.NA if v is None else fold_text(v).replace(" ", "_"))
+            .astype("string")
+            .to_numpy()
+        )
         if "share" in m:
             df["share"] = _numbers(frame, m["share"], rows, file)
             df["_col"] = m["share"]
@@ -308,8 +385,11 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
             if off.any():
                 warnings.warn(
                     f"file '{file}': share and count/n disagree on rows "
-                    f"{', '.join(map(str, df.loc[off, 'source_row'].head(10)))}; the share column is used.",
-                    DataQualityWarning, stacklevel=4)
+                    f"{', '.join(map(str, df.loc[off, 'source_row'].head(10)))}; the share column "
+                    "is used.",
+                    DataQualityWarning,
+                    stacklevel=4,
+                )
         else:
             df["share"] = from_count
     df = df.drop(columns=[c for c in ("_col",) if c in df])
@@ -333,12 +413,19 @@ def _check_n(df: pd.DataFrame, file: Path, column: str) -> None:
     bad = n.isna() | (n < 0) | (np.abs(n - np.round(n)) > 1e-9)
     if bad.any():
         r = df.loc[bad].iloc[0]
-        raise InputError(f"n must be a whole number of respondents (found '{r['n']}').", file=file,
-                         row=int(r["source_row"]), column=column, fix="write the number of respondents.")
+        raise InputError(
+            f"n must be a whole number of respondents (found '{r['n']}').",
+            file=file,
+            row=int(r["source_row"]),
+            column=column,
+            fix="write the number of respondents.",
+        )
 
 
 def _rows_text(sub: pd.DataFrame, limit: int = 10) -> str:
-    items = [f"{int(r)} ({v:g})" for r, v in zip(sub["source_row"], sub["share"], strict=True)][:limit]
+    items = [f"{int(r)} ({v:g})" for r, v in zip(sub["source_row"], sub["share"], strict=True)][
+        :limit
+    ]
     return ", ".join(items) + (f" and {len(sub) - limit} more" if len(sub) > limit else "")
 
 
@@ -351,9 +438,13 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
     if out.any():
         sub = df.loc[out]
         r = sub.iloc[0]
-        raise InputError(f"the share {r['share']:g} is outside 0-100 (rows {_rows_text(sub)}).", file=file,
-                         row=int(r["source_row"]), column=col(sub),
-                         fix="write shares as percentages (0-100) or proportions (0-1).")
+        raise InputError(
+            f"the share {r['share']:g} is outside 0-100 (rows {_rows_text(sub)}).",
+            file=file,
+            row=int(r["source_row"]),
+            column=col(sub),
+            fix="write shares as percentages (0-100) or proportions (0-1).",
+        )
     above = ok & (s > 1)
     frac = ok & (s > 0) & (s < 1)
     n_above, n_frac = int(above.sum()), int(frac.sum())
@@ -377,12 +468,19 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
         if odd.any():
             sub = df.loc[odd]
             raise InputError(
-                f"the file's shares are percentages{head}, but rows {_rows_text(sub)} hold shares below 1 "
-                "that sit far below the other shares of their indicator and, times 100, among them; they "
-                "look like proportions, and one scale per file is used, so these rows are ambiguous.",
-                file=file, row=int(sub["source_row"].iloc[0]), column=col(sub),
-                fix="write these shares as percentages (0,35 -> 35); if they really are below 1 %, set "
-                    "[survey] scale = \"percent\" in projekt.toml.")
+                f"the file's shares are percentages{head}, but rows {_rows_text(sub)} hold shares "
+                "below 1 "
+                "that sit far below the other shares of their indicator and, times 100, among "
+                "them; they "
+                "look like proportions, and one scale per file is used, so these rows are "
+                "ambiguous.",
+                file=file,
+                row=int(sub["source_row"].iloc[0]),
+                column=col(sub),
+                fix="write these shares as percentages (0,35 -> 35); if they really are below 1 %, "
+                    "set "
+                '[survey] scale = "percent" in projekt.toml.',
+            )
         warnings.warn(
             f"file '{file}': rows {_rows_text(df.loc[frac])} hold shares below 1 under a percent "
             "header; they are read as percentages below 1 %. Check them if they are proportions.",
@@ -390,22 +488,30 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
         return
     if n_above >= 4 * n_frac:
         sub = df.loc[frac]
-        msg = (f"the file's shares are percentages{head}: {n_above} of {n_above + n_frac} non-zero shares "
-               f"are above 1, but rows {_rows_text(sub)} hold shares between 0 and 1, which read as "
-               "proportions; one scale per file is used, so these rows are ambiguous.")
+        msg = (
+            f"the file's shares are percentages{head}: {n_above} of {n_above + n_frac} non-zero "
+            "shares "
+            f"are above 1, but rows {_rows_text(sub)} hold shares between 0 and 1, which read as "
+            "proportions; one scale per file is used, so these rows are ambiguous."
+        )
         fix = ("write these shares as percentages (0,35 -> 35); if they really are below 1 %, "
                "set [survey] scale = \"percent\" in projekt.toml.")
     elif n_frac >= 4 * n_above:
         sub = df.loc[above]
-        msg = (f"the file's shares are proportions (0-1): {n_frac} of {n_above + n_frac} non-zero shares "
-               f"lie between 0 and 1, but rows {_rows_text(sub)} hold shares above 1, which read as "
-               "percentages; one scale per file is used, so these rows are ambiguous.")
+        msg = (
+            f"the file's shares are proportions (0-1): {n_frac} of {n_above + n_frac} non-zero "
+            "shares "
+            f"lie between 0 and 1, but rows {_rows_text(sub)} hold shares above 1, which read as "
+            "percentages; one scale per file is used, so these rows are ambiguous."
+        )
         fix = "write these shares as proportions (45 -> 0,45)."
     else:
         sub = df.loc[frac]
-        msg = (f"the scale of the shares cannot be told: {n_above} are above 1 (percent; rows "
-               f"{_rows_text(df.loc[above], 5)}) and {n_frac} lie between 0 and 1 (proportions; rows "
-               f"{_rows_text(sub, 5)}).")
+        msg = (
+            f"the scale of the shares cannot be told: {n_above} are above 1 (percent; rows "
+            f"{_rows_text(df.loc[above], 5)}) and {n_frac} lie between 0 and 1 (proportions; rows "
+            f"{_rows_text(sub, 5)})."
+        )
         fix = "write every share on one scale: percentages (0-100) or proportions (0-1)."
     raise InputError(msg, file=file, row=int(sub["source_row"].iloc[0]), column=col(sub), fix=fix)
 
@@ -417,16 +523,25 @@ def _apply_scale(df: pd.DataFrame, scale: str, header_pct: bool, file: Path) -> 
         _decide_scale(df, header_pct, file)
         if top > 1:
             used = "percent"
-            log.info("%s: shares go up to %g, so a 0-100 (percent) scale was assumed for the whole file "
-                     "and divided by 100", file.name, top)
+            log.info(
+                "%s: shares go up to %g, so a 0-100 (percent) scale was assumed for the whole file "
+                "and divided by 100",
+                file.name,
+                top,
+            )
         else:
             used = "proportion"
-            log.info("%s: all shares are at most 1, so a 0-1 (proportion) scale was assumed", file.name)
+            log.info(
+                "%s: all shares are at most 1, so a 0-1 (proportion) scale was assumed", file.name
+            )
             if header_pct:
                 warnings.warn(
-                    f"file '{file}': the share header says percent but every value is at most 1; a 0-1 "
+                    f"file '{file}': the share header says percent but every value is at most 1; a "
+                    "0-1 "
                     "scale was assumed. Pass scale='percent' if these are percentages below 1%.",
-                    DataQualityWarning, stacklevel=5)
+                    DataQualityWarning,
+                    stacklevel=5,
+                )
     elif scale in ("proportion", "percent"):
         used = scale
     else:
@@ -435,9 +550,13 @@ def _apply_scale(df: pd.DataFrame, scale: str, header_pct: bool, file: Path) -> 
     bad = (s < 0) | (s > limit)
     if bad.any():
         r = df.loc[bad].iloc[0]
-        raise InputError(f"the share {r['share']:g} is outside 0-{limit:g} ({used} scale).", file=file,
-                         row=int(r["source_row"]), column=str(r.get("_col", "share")),
-                         fix="correct the value, or pass scale= to state the scale.")
+        raise InputError(
+            f"the share {r['share']:g} is outside 0-{limit:g} ({used} scale).",
+            file=file,
+            row=int(r["source_row"]),
+            column=str(r.get("_col", "share")),
+            fix="correct the value, or pass scale= to state the scale.",
+        )
     if used == "percent":
         df["share"] = s / 100.0
     return used
@@ -476,8 +595,13 @@ def _parse_answer(values: pd.Series, rows: np.ndarray, file: Path, column: str) 
         elif t in _DONT_KNOW or not t:
             continue
         else:
-            raise InputError(f"'{short(v)}' is not a yes/no answer.", file=file, row=int(rows[i]), column=column,
-                             fix="code answers as 1/0 or ja/nej (blank or 'vet ej' for no answer).")
+            raise InputError(
+                f"'{short(v)}' is not a yes/no answer.",
+                file=file,
+                row=int(rows[i]),
+                column=column,
+                fix="code answers as 1/0 or ja/nej (blank or 'vet ej' for no answer).",
+            )
     return out
 
 
@@ -499,16 +623,26 @@ def _read_respondents(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict
         bad = ~(w > 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError("a weight must be a positive number.", file=file, row=int(rows[i]),
-                             column=m["weight"], fix="fill in the weight (or drop the weight column).")
+            raise InputError(
+                "a weight must be a positive number.",
+                file=file,
+                row=int(rows[i]),
+                column=m["weight"],
+                fix="fill in the weight (or drop the weight column).",
+            )
         base["weight"] = w
     else:
         base["weight"] = np.nan
-    base["respondent_id"] = (frame[m["respondent_id"]].astype("string").to_numpy()
-                             if "respondent_id" in m else pd.array([pd.NA] * len(frame), dtype="string"))
+    base["respondent_id"] = (
+        frame[m["respondent_id"]].astype("string").to_numpy()
+        if "respondent_id" in m
+        else pd.array([pd.NA] * len(frame), dtype="string")
+    )
     if "answer" in m:
         if "indicator" not in m:
-            raise MissingColumnError("indicator", found=frame.columns, file=file, accepted=_INDICATOR)
+            raise MissingColumnError(
+                "indicator", found=frame.columns, file=file, accepted=_INDICATOR
+            )
         df = base.copy()
         df["indicator"] = frame[m["indicator"]].map(
             lambda v: pd.NA if v is None else fold_text(v).replace(" ", "_")).to_numpy()
@@ -524,14 +658,25 @@ def _read_respondents(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict
             part["indicator"] = c
             part["answer"] = _parse_answer(frame[c], rows, file, c)
             parts.append(part)
-        df = pd.concat(parts, ignore_index=True).sort_values(["source_row", "indicator"], kind="stable",
-                                                             ignore_index=True)
+        df = pd.concat(parts, ignore_index=True).sort_values(
+            ["source_row", "indicator"], kind="stable", ignore_index=True
+        )
     df["indicator"] = df["indicator"].astype("string")
     nk = int(df["answer"].isna().sum())
     if nk:
         log.info("%s: %d answers are blank or 'vet ej'; they are kept as NA and not counted in n",
                  file.name, nk)
-    cols = ["source_row", "area_id", "x", "y", "wave", "indicator", "answer", "weight", "respondent_id"]
+    cols = [
+        "source_row",
+        "area_id",
+        "x",
+        "y",
+        "wave",
+        "indicator",
+        "answer",
+        "weight",
+        "respondent_id",
+    ]
     return df[cols].reset_index(drop=True)
 
 
@@ -581,14 +726,18 @@ def survey_panel(
         raise MissingColumnError("share", found=df.columns, accepted=("share", "answer"))
     if panel.empty:
         raise EmptyLayerError("the survey has no cells to put in a panel.")
-    panel["se"] = share_se(panel["share"].to_numpy(dtype=float), panel["n_eff"].to_numpy(dtype=float))
+    panel["se"] = share_se(
+        panel["share"].to_numpy(dtype=float), panel["n_eff"].to_numpy(dtype=float)
+    )
     panel["suppressed"] = (panel["n"].to_numpy(dtype=float) < min_n)
     panel = panel[PANEL_COLUMNS].sort_values(["area_id", "wave", "indicator"], ignore_index=True)
     panel["n"] = panel["n"].astype("Int64")
     panel["suppressed"] = panel["suppressed"].astype(bool)
     ns = int(panel["suppressed"].sum())
     if ns:
-        log.info("%d of %d panel cells have n < %d and are flagged suppressed", ns, len(panel), min_n)
+        log.info(
+            "%d of %d panel cells have n < %d and are flagged suppressed", ns, len(panel), min_n
+        )
     return panel
 
 
@@ -600,14 +749,20 @@ def _match_areas(keys: pd.Series, areas: gpd.GeoDataFrame | None, rows: pd.Serie
     if bad.any():
         unknown = pd.DataFrame({"k": keys[bad], "r": rows[bad]}).groupby("k")["r"].min()
         txt = ", ".join(f"'{k}' (row {r})" for k, r in unknown.items())
-        raise InputError(f"the survey names {len(unknown)} areas that are not in the area layer: {txt}.",
-                         fix="correct the area names, or interpolate with "
-                         "trygg_geo.overlay.interpolate_survey if the survey uses other areas.")
+        raise InputError(
+            f"the survey names {len(unknown)} areas that are not in the area layer: {txt}.",
+            fix="correct the area names, or interpolate with "
+            "trygg_geo.overlay.interpolate_survey if the survey uses other areas.",
+        )
     return ids
 
 
 def _panel_from_aggregates(df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    rows = df["source_row"] if "source_row" in df else pd.Series(np.arange(len(df)) + 2, index=df.index)
+    rows = (
+        df["source_row"]
+        if "source_row" in df
+        else pd.Series(np.arange(len(df)) + 2, index=df.index)
+    )
     out = pd.DataFrame({
         "area_id": _match_areas(df["area_id"], areas, rows).to_numpy(),
         "wave": df["wave"].astype("int64").to_numpy(),
@@ -642,8 +797,10 @@ def _panel_from_respondents(df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None,
         r = sorted(set(rows[missing].tolist()))
         raise InputError(
             f"{len(r)} respondent rows have no area (rows {', '.join(map(str, r[:20]))}"
-            + (", ..." if len(r) > 20 else "") + "): no area given, or coordinates outside every area.",
-            fix="fill in the area, or pass areas= that cover the coordinates.")
+            + (", ..." if len(r) > 20 else "")
+            + "): no area given, or coordinates outside every area.",
+            fix="fill in the area, or pass areas= that cover the coordinates.",
+        )
     d["area_id"] = area.to_numpy()
     d = d.loc[d["answer"].notna()]
     weighted = "weight" in d and d["weight"].notna().any()

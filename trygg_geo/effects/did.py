@@ -104,11 +104,23 @@ def did_contrast(
     for unit, cohort in treated.items():
         cohort = int(cohort)
         if cohort not in waves or waves.index(cohort) == 0:
-            dropped.append({"area_id": unit, "role": "treated", "reason": f"cohort {cohort} has no earlier wave"})
+            dropped.append(
+                {
+                    "area_id": unit,
+                    "role": "treated",
+                    "reason": f"cohort {cohort} has no earlier wave",
+                }
+            )
             continue
         pre = waves[waves.index(cohort) - 1]
         if (str(unit), pre) not in have or (str(unit), cohort) not in have:
-            dropped.append({"area_id": unit, "role": "treated", "reason": f"no survey value for {pre} or {cohort}"})
+            dropped.append(
+                {
+                    "area_id": unit,
+                    "role": "treated",
+                    "reason": f"no survey value for {pre} or {cohort}",
+                }
+            )
             continue
         by_cohort.setdefault(cohort, []).append(str(unit))
     n_t = sum(len(v) for v in by_cohort.values())
@@ -118,7 +130,13 @@ def did_contrast(
         ctrl = [str(c) for c in controls if (str(c), pre) in have and (str(c), cohort) in have]
         if not ctrl:
             for u in units:
-                dropped.append({"area_id": u, "role": "treated", "reason": f"no control area surveyed in {pre} and {cohort}"})
+                dropped.append(
+                    {
+                        "area_id": u,
+                        "role": "treated",
+                        "reason": f"no control area surveyed in {pre} and {cohort}",
+                    }
+                )
             n_t -= len(units)
             continue
         share_g = len(units)
@@ -131,10 +149,21 @@ def did_contrast(
             weights[(c, pre)] = weights.get((c, pre), 0.0) + share_g / len(ctrl)
     for c in controls:
         if str(c) not in used_controls:
-            dropped.append({"area_id": str(c), "role": "control", "reason": "not surveyed in the waves compared"})
+            dropped.append(
+                {
+                    "area_id": str(c),
+                    "role": "control",
+                    "reason": "not surveyed in the waves compared",
+                }
+            )
     if n_t == 0:
         cells_out = pd.DataFrame(columns=["area_id", "wave", "weight", "share", "se", "n"])
-        return DidContrast(cells_out, 0, len(used_controls), pd.DataFrame(dropped, columns=["area_id", "role", "reason"]))
+        return DidContrast(
+            cells_out,
+            0,
+            len(used_controls),
+            pd.DataFrame(dropped, columns=["area_id", "role", "reason"]),
+        )
     idx = pd.MultiIndex.from_tuples(list(weights), names=["area_id", "wave"])
     out = cells.loc[idx].reset_index()
     out.insert(2, "weight", np.array(list(weights.values())) / n_t)
@@ -198,11 +227,20 @@ def did_2x2(
     con = did_contrast(panel, treated=treated, controls=controls, waves=waves, indicator=indicator)
     if con.n_treated == 0 or con.n_control == 0:
         return Estimate(
-            estimate=float("nan"), se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
-            p_value=float("nan"), n_treated=con.n_treated, n_control=con.n_control, method="did_2x2",
-            label=label, level=level,
-            extra={"note": "no treated area with survey values before and after, or no controls",
-                   "dropped": len(con.dropped)},
+            estimate=float("nan"),
+            se=float("nan"),
+            ci_low=float("nan"),
+            ci_high=float("nan"),
+            p_value=float("nan"),
+            n_treated=con.n_treated,
+            n_control=con.n_control,
+            method="did_2x2",
+            label=label,
+            level=level,
+            extra={
+                "note": "no treated area with survey values before and after, or no controls",
+                "dropped": len(con.dropped),
+            },
         )
     est, se = con.estimate, con.se
     z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)

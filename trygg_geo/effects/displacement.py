@@ -195,7 +195,9 @@ def _relative_effect(before: float, after: float, cb: float, ca: float, *, level
                      overdispersion: float) -> RelativeEffect:
     nan = float("nan")
     if min(before, after, cb, ca) <= 0:
-        return RelativeEffect(nan, nan, nan, nan, nan, "a zero count: the log odds ratio is undefined")
+        return RelativeEffect(
+            nan, nan, nan, nan, nan, "a zero count: the log odds ratio is undefined"
+        )
     res = (before * ca) / (after * cb)
     se = math.sqrt(overdispersion * (1 / before + 1 / after + 1 / cb + 1 / ca))
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -257,7 +259,9 @@ def wdq(
         tne = (rb * (ca / cb) - ra) + (db * (ca / cb) - da)
         if sm == 0:
             q = nan
-            reasons.append("the success measure is 0 (no change relative to the control): WDQ undefined")
+            reasons.append(
+                "the success measure is 0 (no change relative to the control): WDQ undefined"
+            )
         else:
             q = bdm / sm
     if not math.isfinite(sm):
@@ -315,10 +319,13 @@ def _geometry(obj: Any, crs: CRS, what: str) -> shapely.Geometry:
         geom = obj  # taken to be in the incidents' CRS
     else:
         raise InputError(
-            f"the {what} must be a GeoDataFrame, GeoSeries or shapely geometry, got {type(obj).__name__}."
+            f"the {what} must be a GeoDataFrame, GeoSeries or shapely geometry, got "
+            f"{type(obj).__name__}."
         )
     if geom is None or geom.is_empty or shapely.get_dimensions(geom) < 2:
-        raise InputError(f"the {what} must be a non-empty polygon.", fix="pass the area's polygon(s).")
+        raise InputError(
+            f"the {what} must be a non-empty polygon.", fix="pass the area's polygon(s)."
+        )
     return geom
 
 
@@ -375,7 +382,9 @@ def wdq_from_points(
         When the control area overlaps the treated area or its buffer.
     """
     if not isinstance(incidents, gpd.GeoDataFrame):
-        raise InputError(f"incidents must be a GeoDataFrame of points, got {type(incidents).__name__}.")
+        raise InputError(
+            f"incidents must be a GeoDataFrame of points, got {type(incidents).__name__}."
+        )
     if date not in incidents.columns:
         raise MissingColumnError(date, found=incidents.columns)
     if incidents.crs is None or not CRS.from_user_input(incidents.crs).is_projected:
@@ -394,7 +403,8 @@ def wdq_from_points(
         raise InputError(
             f"the control area overlaps the treated area or its {buffer_m:g} m buffer by "
             f"{overlap:.0f} m2, so incidents would be counted twice.",
-            fix="choose a control area further away, or clip it: control.difference(treated.buffer(buffer_m)).",
+            fix="choose a control area further away, or clip it: "
+                "control.difference(treated.buffer(buffer_m)).",
         )
     b0, b1 = _period(period_before, "period_before")
     a0, a1 = _period(period_after, "period_after")

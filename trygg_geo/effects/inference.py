@@ -103,7 +103,9 @@ class PermutationResult:
     seed: int | None
     statistic: str
     label: str = ""
-    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["area_id", "role", "reason"]))
+    dropped: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["area_id", "role", "reason"])
+    )
 
     @property
     def min_p_value(self) -> float:
@@ -113,14 +115,29 @@ class PermutationResult:
         return 1.0 / (1 + self.n_permutations)
 
     def to_estimate(self) -> Estimate:
-        """The result as an :class:`~trygg_geo.effects.Estimate` (method ``permutation_did_2x2``)."""
+        """The result as an :class:`~trygg_geo.effects.Estimate`.
+
+        Its method is ``permutation_did_2x2``.
+        """
         return Estimate(
-            estimate=self.estimate, se=self.se, ci_low=self.ci_low, ci_high=self.ci_high,
-            p_value=self.p_value, n_treated=self.n_treated, n_control=self.n_control,
-            method=f"permutation_{self.statistic}", label=self.label, level=self.level,
-            extra={"n_assignments": float(self.n_assignments), "n_permutations": self.n_permutations,
-                   "exact": self.exact, "seed": -1 if self.seed is None else self.seed,
-                   "min_p_value": self.min_p_value, "dropped": len(self.dropped)},
+            estimate=self.estimate,
+            se=self.se,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            p_value=self.p_value,
+            n_treated=self.n_treated,
+            n_control=self.n_control,
+            method=f"permutation_{self.statistic}",
+            label=self.label,
+            level=self.level,
+            extra={
+                "n_assignments": float(self.n_assignments),
+                "n_permutations": self.n_permutations,
+                "exact": self.exact,
+                "seed": -1 if self.seed is None else self.seed,
+                "min_p_value": self.min_p_value,
+                "dropped": len(self.dropped),
+            },
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -171,8 +188,9 @@ def _sample(n_units: int, n_treated: int, n_draws: int, rng: np.random.Generator
 # --------------------------------------------------------------------------------------------
 # The vectorised statistic
 # --------------------------------------------------------------------------------------------
-def _did_stats(change: np.ndarray, mask: np.ndarray, idx: np.ndarray, bounds: Sequence[tuple[int, int]]
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _did_stats(
+    change: np.ndarray, mask: np.ndarray, idx: np.ndarray, bounds: Sequence[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Pooled 2x2 DiD for every assignment (row of ``idx``), plus the per-row cohort weights.
 
     ``change[u, g]`` is unit u's change over cohort g's two waves (0 where missing) and
@@ -309,7 +327,9 @@ def permutation_test(
         raise InputError(f"the areas {both[:5]} are both treated and controls.",
                          fix="give each area one role (trygg_geo.design assigns them).")
     waves_s = sorted(int(w) for w in waves)
-    con = did_contrast(panel, treated=treated, controls=controls, waves=waves_s, indicator=indicator)
+    con = did_contrast(
+        panel, treated=treated, controls=controls, waves=waves_s, indicator=indicator
+    )
     if con.n_treated == 0 or con.n_control == 0:
         raise InputError(
             f"no permutation test is possible: {con.n_treated} treated and {con.n_control} control "
@@ -356,8 +376,12 @@ def permutation_test(
     null = _stats(change, mask, idx, bounds)
     valid = np.isfinite(null)
     if not valid.all():
-        log.warning("%d of %d reassignments gave no estimate (no treated or control values in any "
-                    "cohort's waves) and are left out of the null distribution", int((~valid).sum()), len(null))
+        log.warning(
+            "%d of %d reassignments gave no estimate (no treated or control values in any "
+            "cohort's waves) and are left out of the null distribution",
+            int((~valid).sum()),
+            len(null),
+        )
     null_v = null[valid]
     tol = _REL_TOL * max(1.0, abs(estimate))
 
@@ -375,14 +399,32 @@ def permutation_test(
     c_b = _stats(own, mask, idx, bounds)[valid]
     ci_low, ci_high = _invert(estimate, null_v, c_b, exact=exact, alpha=1 - level, tol=tol)
     se = float(np.std(null_v, ddof=1)) if len(null_v) > 1 else float("nan")
-    log.info("permutation test (%s, %s): estimate %.4f, p = %.4g over %d assignments",
-             label or "pooled", "exact" if exact else f"{len(null_v)} random", estimate, p_value, len(null_v))
+    log.info(
+        "permutation test (%s, %s): estimate %.4f, p = %.4g over %d assignments",
+        label or "pooled",
+        "exact" if exact else f"{len(null_v)} random",
+        estimate,
+        p_value,
+        len(null_v),
+    )
     dropped = con.dropped.copy()
     return PermutationResult(
-        estimate=estimate, p_value=float(p_value), n_assignments=int(total), n_permutations=len(null_v),
-        exact=exact, null=null_v, ci_low=ci_low, ci_high=ci_high, se=se, n_treated=n_t,
-        n_control=len(c_units), level=level, seed=None if exact else seed, statistic=statistic,
-        label=label, dropped=dropped,
+        estimate=estimate,
+        p_value=float(p_value),
+        n_assignments=int(total),
+        n_permutations=len(null_v),
+        exact=exact,
+        null=null_v,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        se=se,
+        n_treated=n_t,
+        n_control=len(c_units),
+        level=level,
+        seed=None if exact else seed,
+        statistic=statistic,
+        label=label,
+        dropped=dropped,
     )
 
 

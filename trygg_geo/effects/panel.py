@@ -130,7 +130,9 @@ class EventStudyResult:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class _Prepared:
-    data: pd.DataFrame  # columns _unit, _time, _y, _w, _cluster, _g (float, NaN = never), _rel (float)
+    data: (
+        pd.DataFrame
+    )  # columns _unit, _time, _y, _w, _cluster, _g (float, NaN = never), _rel (float)
     times: list[Any]
     excluded: pd.DataFrame
 
@@ -157,16 +159,25 @@ def _prepare(df: pd.DataFrame, *, unit: str, time: str, outcome: str, cohort: st
     g_per_unit = d.groupby("_unit", sort=False)["_g"].nunique(dropna=False)
     if (g_per_unit > 1).any():
         bad = g_per_unit[g_per_unit > 1].index[:3].tolist()
-        raise InputError(f"the cohort differs between rows of the same unit ({bad}).", column=cohort,
-                         fix="give every row of a unit the same first treated period.")
+        raise InputError(
+            f"the cohort differs between rows of the same unit ({bad}).",
+            column=cohort,
+            fix="give every row of a unit the same first treated period.",
+        )
     if weights is not None and not (np.isfinite(d["_w"]) & (d["_w"] > 0)).all():
-        raise InputError("weights must be positive numbers.", column=weights,
-                         fix="use respondent counts or inverse variances; drop rows without them first.")
+        raise InputError(
+            "weights must be positive numbers.",
+            column=weights,
+            fix="use respondent counts or inverse variances; drop rows without them first.",
+        )
     t_num = pd.to_numeric(d["_time"], errors="coerce")
     if t_num.isna().any():
         bad = d.loc[t_num.isna(), "_time"].head(3).tolist()
-        raise InputError(f"periods must be numbers (years or wave numbers); found {bad}.", column=time,
-                         fix="write the period as a number, e.g. 2018.")
+        raise InputError(
+            f"periods must be numbers (years or wave numbers); found {bad}.",
+            column=time,
+            fix="write the period as a number, e.g. 2018.",
+        )
     d["_time"] = t_num.to_numpy(dtype=float)
     times = sorted(float(t) for t in d["_time"].unique())
     pos = {t: i for i, t in enumerate(times)}
@@ -182,25 +193,36 @@ def _prepare(df: pd.DataFrame, *, unit: str, time: str, outcome: str, cohort: st
             f"cohorts {[f'{g:g}' for g in unknown[:5]]} are not periods of the panel "
             f"({', '.join(f'{t:g}' for t in times)}); relative time is counted "
             "in periods, so a cohort must be the first period in which the unit is treated.",
-            column=cohort, fix="set the cohort to a period of the panel, or 0 / empty for never treated.")
+            column=cohort,
+            fix="set the cohort to a period of the panel, or 0 / empty for never treated.",
+        )
     d["_g"] = np.where(never, np.nan, d["_g"])
     rel = np.full(len(d), np.nan)
     tr = ~never.to_numpy()
-    rel[tr] = (d.loc[tr, "_time"].map(pos).to_numpy(dtype=float) - d.loc[tr, "_g"].map(pos).to_numpy(dtype=float))
+    rel[tr] = d.loc[tr, "_time"].map(pos).to_numpy(dtype=float) - d.loc[tr, "_g"].map(pos).to_numpy(
+        dtype=float
+    )
     d["_rel"] = rel
     excluded = []
     first = times[0]
     always = d.loc[tr & (d["_g"] <= first).to_numpy(), "_unit"].unique()
     for u in always:
-        excluded.append({"unit": u, "reason": f"treated from the first period ({times[0]:g}): no pre-period"})
+        excluded.append(
+            {"unit": u, "reason": f"treated from the first period ({times[0]:g}): no pre-period"}
+        )
     missing_y = ~np.isfinite(d["_y"].to_numpy())
     if missing_y.any():
-        log.info("%d unit-periods have no outcome value and are not in the regression", int(missing_y.sum()))
+        log.info(
+            "%d unit-periods have no outcome value and are not in the regression",
+            int(missing_y.sum()),
+        )
     keep = ~d["_unit"].isin(always).to_numpy() & ~missing_y
     d = d[keep].reset_index(drop=True)
     if d.empty:
-        raise InputError("no unit-period is left to estimate from (all always treated or without outcome).",
-                         column=outcome)
+        raise InputError(
+            "no unit-period is left to estimate from (all always treated or without outcome).",
+            column=outcome,
+        )
     empty_units = set(df[unit].unique()) - set(d["_unit"].unique()) - set(always)
     for u in sorted(empty_units, key=str):
         excluded.append({"unit": u, "reason": "no outcome value in any period"})
@@ -215,14 +237,20 @@ def _fe_design(d: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return x.to_numpy(), list(x.columns)
 
 
-def _fit(y: np.ndarray, x: np.ndarray, w: np.ndarray, clusters: np.ndarray, names: list[str], what: str) -> Any:
+def _fit(
+    y: np.ndarray, x: np.ndarray, w: np.ndarray, clusters: np.ndarray, names: list[str], what: str
+) -> Any:
     rank = np.linalg.matrix_rank(x)
     if rank < x.shape[1]:
         raise InputError(
-            f"the {what} is not identified: its regressors are collinear with the unit and period fixed "
-            f"effects (rank {rank} of {x.shape[1]}). This happens without never-treated units, or when a "
+            f"the {what} is not identified: its regressors are collinear with the unit and period "
+            "fixed "
+            f"effects (rank {rank} of {x.shape[1]}). This happens without never-treated units, or "
+            "when a "
             "relative time or a period has no observations.",
-            fix="include never-treated (control) units, or use fewer leads/lags (endpoints are binned).")
+            fix="include never-treated (control) units, or use fewer leads/lags (endpoints are "
+                "binned).",
+        )
     codes = pd.factorize(pd.Series(clusters).astype(str))[0]
     model = sm.WLS(y, pd.DataFrame(x, columns=names), weights=w)
     return model.fit(cov_type="cluster", cov_kwds={"groups": codes})
@@ -300,7 +328,9 @@ def event_study(
         raise ValueError(f"reference={reference} is outside the window -{leads}..{lags}.")
     if endpoints not in ("bin", "drop"):
         raise ValueError(f"endpoints must be 'bin' or 'drop', got {endpoints!r}.")
-    prep = _prepare(df, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights, cluster=cluster)
+    prep = _prepare(
+        df, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights, cluster=cluster
+    )
     d = prep.data
     rel = d["_rel"].to_numpy()
     treated_obs = np.isfinite(rel)
@@ -317,8 +347,14 @@ def event_study(
     names = [f"rel_{k}".replace("-", "m") for k in ks]
     fe, fe_names = _fe_design(d)
     x = np.hstack([ev, fe])
-    fit = _fit(d["_y"].to_numpy(), x, d["_w"].to_numpy(), d["_cluster"].to_numpy(), names + fe_names,
-               "event study")
+    fit = _fit(
+        d["_y"].to_numpy(),
+        x,
+        d["_w"].to_numpy(),
+        d["_cluster"].to_numpy(),
+        names + fe_names,
+        "event study",
+    )
     params = np.asarray(fit.params)[: len(ks)]
     cov = np.asarray(fit.cov_params())[: len(ks), : len(ks)]
     se = np.sqrt(np.diag(cov))
@@ -329,14 +365,35 @@ def event_study(
         at = binned == k
         n_k, u_k = int(at.sum()), int(pd.unique(units_t[at[treated_obs]]).size)
         if k == reference:
-            rows.append({"rel_time": k, "estimate": 0.0, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                         "p_value": np.nan, "n": n_k, "n_units": u_k, "reference": True})
+            rows.append(
+                {
+                    "rel_time": k,
+                    "estimate": 0.0,
+                    "se": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p_value": np.nan,
+                    "n": n_k,
+                    "n_units": u_k,
+                    "reference": True,
+                }
+            )
             continue
         j = ks.index(k)
         b, s = float(params[j]), float(se[j])
-        rows.append({"rel_time": k, "estimate": b, "se": s, "ci_low": b - z * s, "ci_high": b + z * s,
-                     "p_value": float(2 * stats.norm.sf(abs(b / s))) if s > 0 else np.nan,
-                     "n": n_k, "n_units": u_k, "reference": False})
+        rows.append(
+            {
+                "rel_time": k,
+                "estimate": b,
+                "se": s,
+                "ci_low": b - z * s,
+                "ci_high": b + z * s,
+                "p_value": float(2 * stats.norm.sf(abs(b / s))) if s > 0 else np.nan,
+                "n": n_k,
+                "n_units": u_k,
+                "reference": False,
+            }
+        )
     table = pd.DataFrame(rows)
     n_clusters = int(pd.Series(d["_cluster"]).nunique())
     lead_idx = [j for j, k in enumerate(ks) if k < 0]
@@ -346,9 +403,19 @@ def event_study(
         log.info("event study over %d cohorts: TWFE is biased when effects differ between cohorts; "
                  "compare with staggered_did(...).aggregate('dynamic')", n_cohorts)
     return EventStudyResult(
-        table=table, pretrend=pretrend, n_obs=int(fit.nobs), n_units=int(d["_unit"].nunique()),
-        n_clusters=n_clusters, n_treated_units=int(pd.unique(units_t).size), level=level,
-        reference=reference, leads=leads, lags=lags, endpoints=endpoints, excluded=prep.excluded, fit=fit,
+        table=table,
+        pretrend=pretrend,
+        n_obs=int(fit.nobs),
+        n_units=int(d["_unit"].nunique()),
+        n_clusters=n_clusters,
+        n_treated_units=int(pd.unique(units_t).size),
+        level=level,
+        reference=reference,
+        leads=leads,
+        lags=lags,
+        endpoints=endpoints,
+        excluded=prep.excluded,
+        fit=fit,
     )
 
 
@@ -357,7 +424,11 @@ def _wald(b: np.ndarray, v: np.ndarray, n_clusters: int) -> PretrendTest:
     if q == 0:
         nan = float("nan")
         return PretrendTest(nan, 0, nan, nan, nan, max(n_clusters - 1, 0))
-    w = float(b @ np.linalg.solve(v, b)) if np.linalg.matrix_rank(v) == q else float(b @ np.linalg.pinv(v) @ b)
+    w = (
+        float(b @ np.linalg.solve(v, b))
+        if np.linalg.matrix_rank(v) == q
+        else float(b @ np.linalg.pinv(v) @ b)
+    )
     df2 = max(n_clusters - 1, 1)
     return PretrendTest(statistic=w, df=q, p_value=float(stats.chi2.sf(w, q)), f_statistic=w / q,
                         f_p_value=float(stats.f.sf(w / q, q, df2)), df_denom=df2)
@@ -407,13 +478,23 @@ def panel_did(
     coefficient can be badly biased, even of the wrong sign (Goodman-Bacon 2021); use
     :func:`trygg_geo.effects.staggered_did` there. See the module docstring.
     """
-    prep = _prepare(df, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights, cluster=cluster)
+    prep = _prepare(
+        df, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights, cluster=cluster
+    )
     d = prep.data
-    dvar = (np.isfinite(d["_rel"].to_numpy()) & (np.nan_to_num(d["_rel"].to_numpy(), nan=-1) >= 0)).astype(float)
+    dvar = (
+        np.isfinite(d["_rel"].to_numpy()) & (np.nan_to_num(d["_rel"].to_numpy(), nan=-1) >= 0)
+    ).astype(float)
     fe, fe_names = _fe_design(d)
     x = np.hstack([dvar[:, None], fe])
-    fit = _fit(d["_y"].to_numpy(), x, d["_w"].to_numpy(), d["_cluster"].to_numpy(), ["treated_post"] + fe_names,
-               "post x treated coefficient")
+    fit = _fit(
+        d["_y"].to_numpy(),
+        x,
+        d["_w"].to_numpy(),
+        d["_cluster"].to_numpy(),
+        ["treated_post"] + fe_names,
+        "post x treated coefficient",
+    )
     b, s = float(np.asarray(fit.params)[0]), float(np.asarray(fit.bse)[0])
     n_t = int(d.loc[np.isfinite(d["_g"]), "_unit"].nunique())
     n_cohorts = int(pd.Series(d["_g"]).dropna().nunique())
@@ -421,7 +502,18 @@ def panel_did(
         log.info("panel_did over %d cohorts: TWFE is biased when effects differ between cohorts; "
                  "compare with staggered_did", n_cohorts)
     return Estimate.from_normal(
-        b, s, n_treated=n_t, n_control=int(d["_unit"].nunique()) - n_t, method="twfe_did", label=label,
-        level=level, extra={"n_obs": int(fit.nobs), "n_clusters": int(pd.Series(d["_cluster"]).nunique()),
-                            "n_cohorts": n_cohorts, "se_type": "cluster", "excluded": len(prep.excluded)},
+        b,
+        s,
+        n_treated=n_t,
+        n_control=int(d["_unit"].nunique()) - n_t,
+        method="twfe_did",
+        label=label,
+        level=level,
+        extra={
+            "n_obs": int(fit.nobs),
+            "n_clusters": int(pd.Series(d["_cluster"]).nunique()),
+            "n_cohorts": n_cohorts,
+            "se_type": "cluster",
+            "excluded": len(prep.excluded),
+        },
     )

@@ -69,7 +69,9 @@ class CostResult:
         return pd.DataFrame([asdict(self)])
 
 
-def cost_per_point(spent_sek: float, effect: Estimate, *, lower_is_better: bool = True) -> CostResult:
+def cost_per_point(
+    spent_sek: float, effect: Estimate, *, lower_is_better: bool = True
+) -> CostResult:
     """SEK per percentage point of improvement in the indicator.
 
     Parameters
@@ -95,10 +97,17 @@ def cost_per_point(spent_sek: float, effect: Estimate, *, lower_is_better: bool 
     lo_imp = sign * np.array([effect.ci_low, effect.ci_high]) * 100
     best, worst = float(np.nanmax(lo_imp)), float(np.nanmin(lo_imp))
     if not np.isfinite(spent_sek) or not np.isfinite(imp):
-        return CostResult(float(spent_sek), float("nan"), float("nan"), float("nan"), "no estimate or no spending")
+        return CostResult(
+            float(spent_sek), float("nan"), float("nan"), float("nan"), "no estimate or no spending"
+        )
     if imp <= 0:
-        return CostResult(float(spent_sek), float("nan"), spent_sek / best if best > 0 else float("nan"),
-                          float("inf"), "the estimate shows no improvement")
+        return CostResult(
+            float(spent_sek),
+            float("nan"),
+            spent_sek / best if best > 0 else float("nan"),
+            float("inf"),
+            "the estimate shows no improvement",
+        )
     ci_low = spent_sek / best if best > 0 else float("nan")
     ci_high = spent_sek / worst if worst > 0 else float("inf")
     note = "" if worst > 0 else "the CI includes no effect, so the cost has no upper bound"

@@ -39,7 +39,13 @@ from scipy import stats
 from trygg_geo._errors import InputError
 from trygg_geo.effects.did import did_contrast
 
-__all__ = ["CoverageDesign", "CoverageResult", "coverage_fast", "coverage_full", "summarise_coverage"]
+__all__ = [
+    "CoverageDesign",
+    "CoverageResult",
+    "coverage_fast",
+    "coverage_full",
+    "summarise_coverage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +103,9 @@ class CoverageDesign:
         for kind in truth["planted_effects"]:
             units = tr[tr["kinds"] == kind]
             if len(units):
-                treated[kind] = {str(a): int(c) for a, c in zip(units["area_id"], units["cohort"], strict=True)}
+                treated[kind] = {
+                    str(a): int(c) for a, c in zip(units["area_id"], units["cohort"], strict=True)
+                }
         panel = results.panel
         n = panel.loc[panel["indicator"] == indicator, ["area_id", "wave", "n"]]
         waves = tuple(int(w) for w in (results.config.analysis.waves or truth["waves"]))
@@ -113,7 +121,11 @@ class CoverageDesign:
         """
         indicator = str(truth.get("indicator", "otrygg_kvall"))
         cohort = truth["cohort"]
-        treated = {k: {str(a): int(cohort[a]) for a in v} for k, v in truth["treated_districts"].items() if v}
+        treated = {
+            k: {str(a): int(cohort[a]) for a in v}
+            for k, v in truth["treated_districts"].items()
+            if v
+        }
         p = panel[panel["indicator"] == indicator] if "indicator" in panel.columns else panel
         return cls(indicator, tuple(int(w) for w in truth["waves"]), treated,
                    tuple(str(c) for c in truth["control_districts"]),
@@ -147,12 +159,23 @@ class CoverageDesign:
 
 def _with_truth(n: pd.DataFrame, truth: Mapping[str, Any], indicator: str) -> pd.DataFrame:
     ts = truth["true_share"][indicator]
-    out = pd.DataFrame({"area_id": n["area_id"].astype(str).to_numpy(), "wave": n["wave"].astype(int).to_numpy(),
-                        "n": pd.to_numeric(n["n"]).to_numpy(dtype=float)})
-    missing = [(a, w) for a, w in zip(out["area_id"], out["wave"], strict=True) if str(w) not in ts.get(a, {})]
+    out = pd.DataFrame(
+        {
+            "area_id": n["area_id"].astype(str).to_numpy(),
+            "wave": n["wave"].astype(int).to_numpy(),
+            "n": pd.to_numeric(n["n"]).to_numpy(dtype=float),
+        }
+    )
+    missing = [
+        (a, w)
+        for a, w in zip(out["area_id"], out["wave"], strict=True)
+        if str(w) not in ts.get(a, {})
+    ]
     if missing:
-        raise InputError(f"facit.json has no true share of '{indicator}' for the cells {missing[:3]}.",
-                         fix="use the facit.json written with this demo survey.")
+        raise InputError(
+            f"facit.json has no true share of '{indicator}' for the cells {missing[:3]}.",
+            fix="use the facit.json written with this demo survey.",
+        )
     out["true_share"] = [ts[a][str(w)] for a, w in zip(out["area_id"], out["wave"], strict=True)]
     return out.sort_values(["area_id", "wave"], ignore_index=True)
 
@@ -203,18 +226,30 @@ class CoverageResult:
 
     @property
     def coverage_planted_mc_se(self) -> float:
-        """Monte Carlo standard error of :attr:`coverage_planted` (binomial, ignoring correlation)."""
+        """Monte Carlo standard error of :attr:`coverage_planted`.
+
+        Binomial, ignoring correlation between replications.
+        """
         p = self.coverage_planted
         return float(np.sqrt(p * (1 - p) / self.n_planted)) if self.n_planted else float("nan")
 
     def summary(self) -> pd.DataFrame:
         """One row: mode, level, n_reps, the two pooled figures and their n."""
-        return pd.DataFrame([{
-            "mode": self.mode, "level": self.level, "n_reps": self.n_reps,
-            "coverage_planted": self.coverage_planted, "coverage_planted_mc_se": self.coverage_planted_mc_se,
-            "n_planted": self.n_planted, "rejection_null": self.rejection_null, "n_null": self.n_null,
-            "failures": len(self.failures),
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "mode": self.mode,
+                    "level": self.level,
+                    "n_reps": self.n_reps,
+                    "coverage_planted": self.coverage_planted,
+                    "coverage_planted_mc_se": self.coverage_planted_mc_se,
+                    "n_planted": self.n_planted,
+                    "rejection_null": self.rejection_null,
+                    "n_null": self.n_null,
+                    "failures": len(self.failures),
+                }
+            ]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The per-kind table (a copy)."""
@@ -231,12 +266,19 @@ def summarise_coverage(replications: pd.DataFrame, *, mode: str, level: float, n
         cov = float(g["covered"].mean())
         sd = float(g["estimate"].std(ddof=1)) if len(g) > 1 else float("nan")
         row = {
-            "kind": kind, "planted": float(g["planted"].iloc[0]), "n_estimates": len(g), "coverage": cov,
-            "coverage_mc_se": float(np.sqrt(cov * (1 - cov) / len(g))), "rejection_rate": float(g["rejected"].mean()),
-            "mean_estimate": float(g["estimate"].mean()), "bias": float((g["estimate"] - g["planted"]).mean()),
-            "sd_estimate": sd, "mean_se": float(g["se"].mean()),
+            "kind": kind,
+            "planted": float(g["planted"].iloc[0]),
+            "n_estimates": len(g),
+            "coverage": cov,
+            "coverage_mc_se": float(np.sqrt(cov * (1 - cov) / len(g))),
+            "rejection_rate": float(g["rejected"].mean()),
+            "mean_estimate": float(g["estimate"].mean()),
+            "bias": float((g["estimate"] - g["planted"]).mean()),
+            "sd_estimate": sd,
+            "mean_se": float(g["se"].mean()),
             "se_ratio": float(g["se"].mean()) / sd if sd > 0 else float("nan"),
-            "n_treated": float(g["n_treated"].mean()), "n_control": float(g["n_control"].mean()),
+            "n_treated": float(g["n_treated"].mean()),
+            "n_control": float(g["n_control"].mean()),
         }
         if target is not None:
             row["target"] = float(target.get(str(kind), np.nan))
@@ -253,7 +295,9 @@ def summarise_coverage(replications: pd.DataFrame, *, mode: str, level: float, n
     )
 
 
-def _interval(est: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _interval(
+    est: np.ndarray, se: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     z = float(stats.norm.ppf(0.5 + level / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = 2 * stats.norm.sf(np.abs(est / se))
@@ -323,13 +367,25 @@ def coverage_fast(
     planted = np.array([design.planted.get(kind, 0.0) for kind in kinds])
     frames = []
     for j, kind in enumerate(kinds):
-        frames.append(pd.DataFrame({
-            "rep": np.arange(n_reps), "seed": seed if seed is not None else -1, "kind": kind,
-            "planted": planted[j], "estimate": est[:, j], "se": est_se[:, j], "ci_low": lo[:, j],
-            "ci_high": hi[:, j], "p_value": p[:, j],
-            "covered": (lo[:, j] <= planted[j]) & (planted[j] <= hi[:, j]), "rejected": p[:, j] < 1 - level,
-            "n_treated": ns[kind][0], "n_control": ns[kind][1],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rep": np.arange(n_reps),
+                    "seed": seed if seed is not None else -1,
+                    "kind": kind,
+                    "planted": planted[j],
+                    "estimate": est[:, j],
+                    "se": est_se[:, j],
+                    "ci_low": lo[:, j],
+                    "ci_high": hi[:, j],
+                    "p_value": p[:, j],
+                    "covered": (lo[:, j] <= planted[j]) & (planted[j] <= hi[:, j]),
+                    "rejected": p[:, j] < 1 - level,
+                    "n_treated": ns[kind][0],
+                    "n_control": ns[kind][1],
+                }
+            )
+        )
     reps = pd.concat(frames, ignore_index=True)[_REP_COLUMNS]
     target = dict(zip(kinds, (w @ p_true).tolist(), strict=True))
     return summarise_coverage(reps, mode="fast", level=level, n_reps=n_reps, target=target)
@@ -378,7 +434,11 @@ def coverage_full(
     from trygg_geo.demo import make_demo_city
     from trygg_geo.pipeline import run
 
-    root = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="trygg_geo_coverage_"))
+    root = (
+        Path(workdir)
+        if workdir is not None
+        else Path(tempfile.mkdtemp(prefix="trygg_geo_coverage_"))
+    )
     root.mkdir(parents=True, exist_ok=True)
     frames: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
@@ -413,13 +473,23 @@ def coverage_full(
         est = eff["estimate"].to_numpy(dtype=float)
         pl = eff["kind"].map(planted).to_numpy(dtype=float)
         lo, hi = eff["ci_low"].to_numpy(dtype=float), eff["ci_high"].to_numpy(dtype=float)
-        frame = pd.DataFrame({
-            "rep": rep, "seed": int(s), "kind": eff["kind"].to_numpy(), "planted": pl, "estimate": est,
-            "se": eff["se"].to_numpy(dtype=float), "ci_low": lo, "ci_high": hi,
-            "p_value": eff["p_value"].to_numpy(dtype=float), "covered": (lo <= pl) & (pl <= hi),
-            "rejected": eff["p_value"].to_numpy(dtype=float) < (1 - level),
-            "n_treated": eff["n_treated"].to_numpy(), "n_control": eff["n_control"].to_numpy(),
-        })[_REP_COLUMNS]
+        frame = pd.DataFrame(
+            {
+                "rep": rep,
+                "seed": int(s),
+                "kind": eff["kind"].to_numpy(),
+                "planted": pl,
+                "estimate": est,
+                "se": eff["se"].to_numpy(dtype=float),
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": eff["p_value"].to_numpy(dtype=float),
+                "covered": (lo <= pl) & (pl <= hi),
+                "rejected": eff["p_value"].to_numpy(dtype=float) < (1 - level),
+                "n_treated": eff["n_treated"].to_numpy(),
+                "n_control": eff["n_control"].to_numpy(),
+            }
+        )[_REP_COLUMNS]
         frames.append(frame)
         if callback is not None:
             callback(int(s), frame)

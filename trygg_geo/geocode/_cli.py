@@ -40,17 +40,35 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "spans, place names, coordinates) against a local gazetteer, offline by default.",
     )
     p.add_argument("register", help="the register (.csv or .xlsx)")
-    p.add_argument("--gazetteer", required=True,
-                   help="OSM XML (.osm, .osm.bz2, .osm.gz), an address-point CSV/GPKG, or a saved gazetteer (.gpkg)")
+    p.add_argument(
+        "--gazetteer",
+        required=True,
+        help="OSM XML (.osm, .osm.bz2, .osm.gz), an address-point CSV/GPKG, or a saved gazetteer "
+             "(.gpkg)",
+    )
     p.add_argument("--out", required=True, help="the GeoPackage to write (.gpkg)")
-    p.add_argument("--crs", default="EPSG:3006", help="working CRS (default EPSG:3006, SWEREF 99 TM)")
-    p.add_argument("--address-crs", default=None,
-                   help="CRS of the x/y columns of an address-point CSV (when it has no crs column)")
+    p.add_argument(
+        "--crs", default="EPSG:3006", help="working CRS (default EPSG:3006, SWEREF 99 TM)"
+    )
+    p.add_argument(
+        "--address-crs",
+        default=None,
+        help="CRS of the x/y columns of an address-point CSV (when it has no crs column)",
+    )
     p.add_argument("--sheet", default=None, help="Excel sheet (name or 0-based number)")
-    p.add_argument("--fuzzy-threshold", type=float, default=85.0, help="minimum fuzzy score 0-100 (default 85)")
-    p.add_argument("--save-gazetteer", default=None, help="also save the gazetteer to this .gpkg for re-use")
-    p.add_argument("--online", default=None, metavar="SERVICE",
-                   help="opt-in online geocoder for rows the gazetteer cannot place (a geopy service, e.g. nominatim)")
+    p.add_argument(
+        "--fuzzy-threshold", type=float, default=85.0, help="minimum fuzzy score 0-100 (default 85)"
+    )
+    p.add_argument(
+        "--save-gazetteer", default=None, help="also save the gazetteer to this .gpkg for re-use"
+    )
+    p.add_argument(
+        "--online",
+        default=None,
+        metavar="SERVICE",
+        help="opt-in online geocoder for rows the gazetteer cannot place (a geopy service, e.g. "
+             "nominatim)",
+    )
     p.add_argument("--cache", default=None, help="cache file for --online (required with it)")
     p.add_argument("--user-agent", default=None, help="user agent for --online")
     p.add_argument("--progress", action="store_true", help="show progress bars")
@@ -117,24 +135,33 @@ def _check_out(args: argparse.Namespace) -> None:
         raise OutputPathError(f"--out '{out}' does not end in .gpkg. Fix: name the output *.gpkg, "
                               "e.g. --out placerade.gpkg.")
     if out.is_dir():
-        raise OutputPathError(f"--out '{out}' is a folder. Fix: give a file name, e.g. --out '{out / 'placerade.gpkg'}'.")
+        raise OutputPathError(
+            f"--out '{out}' is a folder. Fix: give a file name, e.g. --out "
+            f"'{out / 'placerade.gpkg'}'."
+        )
     parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if parent.exists() and not parent.is_dir():
         raise OutputPathError(f"--out '{out}': '{parent}' is a file, not a folder. "
                               "Fix: write the GeoPackage into a folder.")
-    outputs = [("--out", out)] + ([("--save-gazetteer", Path(args.save_gazetteer))] if args.save_gazetteer else [])
+    outputs = [("--out", out)] + (
+        [("--save-gazetteer", Path(args.save_gazetteer))] if args.save_gazetteer else []
+    )
     inputs = [("the register", Path(args.register)), ("--gazetteer", Path(args.gazetteer))]
     if args.cache:
         inputs.append(("--cache", Path(args.cache)))
     for okey, opath in outputs:
         for ikey, ipath in inputs:
             if opath.resolve() == ipath.resolve():
-                raise OutputPathError(f"{okey} '{opath}' is the same file as {ikey} ('{ipath}'), which would be "
-                                      f"overwritten. Fix: give {okey} another file name.")
+                raise OutputPathError(
+                    f"{okey} '{opath}' is the same file as {ikey} ('{ipath}'), which would be "
+                    f"overwritten. Fix: give {okey} another file name."
+                )
     if len(outputs) == 2 and outputs[0][1].resolve() == outputs[1][1].resolve():
-        raise OutputPathError("--out and --save-gazetteer name the same file. Fix: give them different names.")
+        raise OutputPathError(
+            "--out and --save-gazetteer name the same file. Fix: give them different names."
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,10 +184,20 @@ def run(args: argparse.Namespace) -> int:
         from trygg_geo.geocode.providers import DEFAULT_USER_AGENT, GeopyProvider
 
         if not args.cache:
-            raise InputError("--online needs --cache.", fix="add --cache geocode_cache.sqlite (a file you choose).")
-        provider = GeopyProvider(args.online, cache_path=args.cache, user_agent=args.user_agent or DEFAULT_USER_AGENT)
-    result = geocode_register(register, gaz, provider=provider, fuzzy_threshold=args.fuzzy_threshold,
-                              progress=args.progress)
+            raise InputError(
+                "--online needs --cache.",
+                fix="add --cache geocode_cache.sqlite (a file you choose).",
+            )
+        provider = GeopyProvider(
+            args.online, cache_path=args.cache, user_agent=args.user_agent or DEFAULT_USER_AGENT
+        )
+    result = geocode_register(
+        register,
+        gaz,
+        provider=provider,
+        fuzzy_threshold=args.fuzzy_threshold,
+        progress=args.progress,
+    )
     counts = write_result(result, args.out)
     out = sys.stdout
     out.write(f"Register: {args.register} ({len(register)} rows)\n")

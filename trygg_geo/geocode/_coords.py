@@ -20,7 +20,14 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as CRSErr
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["SWEDEN_LONLAT", "CoordinateFix", "crs_hint", "diagnose_crs", "parse_crs", "resolve_coordinates"]
+__all__ = [
+    "SWEDEN_LONLAT",
+    "CoordinateFix",
+    "crs_hint",
+    "diagnose_crs",
+    "parse_crs",
+    "resolve_coordinates",
+]
 
 #: Sweden's bounding box in lon/lat, with a margin.
 SWEDEN_LONLAT = (10.0, 55.0, 24.5, 69.5)
@@ -84,7 +91,14 @@ def _in_sweden(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             lon, lat = _transformer(src, "EPSG:4326").transform(x, y)
     lo0, la0, lo1, la1 = SWEDEN_LONLAT
-    return np.isfinite(lon) & np.isfinite(lat) & (lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1)
+    return (
+        np.isfinite(lon)
+        & np.isfinite(lat)
+        & (lon >= lo0)
+        & (lon <= lo1)
+        & (lat >= la0)
+        & (lat <= la1)
+    )
 
 
 def _plausible_range(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -124,8 +138,11 @@ def crs_hint(x: np.ndarray, y: np.ndarray, declared: str | None) -> tuple[str, s
     declared CRS with x and y swapped, or fit another CRS used in Sweden (WGS84 lon/lat,
     SWEREF 99 TM, a SWEREF 99 local zone, RT90), with or without swapping.
 
-    >>> crs_hint(np.array([18.07]), np.array([59.33]), "EPSG:3006")[:2]
-    ('the numbers look like WGS 84 (EPSG:4326) coordinates, not SWEREF99 TM (EPSG:3006)', 'EPSG:4326')
+    >>> hint = crs_hint(np.array([18.07]), np.array([59.33]), "EPSG:3006")
+    >>> hint[0]
+    'the numbers look like WGS 84 (EPSG:4326) coordinates, not SWEREF99 TM (EPSG:3006)'
+    >>> hint[1]
+    'EPSG:4326'
     >>> crs_hint(np.array([6580000.0]), np.array([674000.0]), "EPSG:3006")[0]
     'x and y look swapped (x holds the northing or latitude, y the easting or longitude)'
     """
@@ -137,8 +154,11 @@ def crs_hint(x: np.ndarray, y: np.ndarray, declared: str | None) -> tuple[str, s
     xs, ys = x[finite], y[finite]
     need = max(1, int(np.ceil(0.5 * len(xs))))
     if declared and _fits(declared, ys, xs).sum() >= need:
-        return ("x and y look swapped (x holds the northing or latitude, y the easting or longitude)",
-                declared, True)
+        return (
+            "x and y look swapped (x holds the northing or latitude, y the easting or longitude)",
+            declared,
+            True,
+        )
     for c in _CANDIDATES:
         if c == declared:
             continue
@@ -153,7 +173,9 @@ def crs_hint(x: np.ndarray, y: np.ndarray, declared: str | None) -> tuple[str, s
     return "the numbers fit no coordinate system used in Sweden", None, False
 
 
-def diagnose_crs(x: np.ndarray, y: np.ndarray, declared: str) -> tuple[np.ndarray, str, str | None, bool]:
+def diagnose_crs(
+    x: np.ndarray, y: np.ndarray, declared: str
+) -> tuple[np.ndarray, str, str | None, bool]:
     """Rows whose coordinates do not lie in Sweden in the ``declared`` CRS, and a hint.
 
     Returns ``(bad mask, sentence, likely CRS, swapped)``; the sentence is ``""`` when every
@@ -231,7 +253,9 @@ def resolve_coordinates(
 
     # (src, swapped) in order of preference; declared first per row
     todo = finite.copy()
-    pass_order: list[tuple[str, bool, str]] = []  # (crs, swapped, which) which in {"declared", "any"}
+    pass_order: list[
+        tuple[str, bool, str]
+    ] = []  # (crs, swapped, which) which in {"declared", "any"}
     pass_order.append(("", False, "declared"))
     pass_order.append(("", True, "declared"))
     for c in [working_crs, *[c for c in _CANDIDATES if c != working_crs]]:

@@ -84,7 +84,9 @@ def _street_mid(geom: BaseGeometry, near: tuple[float, float] | None) -> Point:
     return line.interpolate(line.project(c))
 
 
-def build_geometry(target: Target, kind_id: str, index: Any, places: Any) -> tuple[BaseGeometry, list[str]]:
+def build_geometry(
+    target: Target, kind_id: str, index: Any, places: Any
+) -> tuple[BaseGeometry, list[str]]:
     """The geometry for one match and kind, with any flags it adds.
 
     Parameters

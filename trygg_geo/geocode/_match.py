@@ -56,7 +56,14 @@ from trygg_geo.interventions import fold_text
 if TYPE_CHECKING:
     from trygg_geo.geocode.providers import Provider
 
-__all__ = ["MAX_ADDRESS_CHARS", "METHODS", "REASONS", "REGISTER_COLUMNS", "GeocodeResult", "geocode_register"]
+__all__ = [
+    "MAX_ADDRESS_CHARS",
+    "METHODS",
+    "REASONS",
+    "REGISTER_COLUMNS",
+    "GeocodeResult",
+    "geocode_register",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +78,18 @@ METHODS: tuple[str, ...] = ("exact", "normalised", "fuzzy", "street", "intersect
 REASONS: dict[str, str] = {
     "empty_address": "The row has no address, no coordinates and no geometry.",
     "only_district": "The address only names a district or area ('{text}'), too coarse to place "
-                     "an investment. Give a street address, a place name or coordinates.",
+    "an investment. Give a street address, a place name or coordinates.",
     "no_match": "No address, street or place in the gazetteer matches '{text}'.",
     "no_intersection": "The streets in '{text}' were found but do not meet in the gazetteer.",
     "impossible_coordinates": "The coordinates ({x}, {y}) fit no coordinate system used in "
-                              "Sweden{declared}. Check the x/y columns and the CRS.",
-    "address_too_long": "The address is {length} characters long, longer than any real address; only its "
-                        "first {limit} characters were tried, and they match nothing ('{text}'). Shorten it "
-                        "to the street address or place.",
+    "Sweden{declared}. Check the x/y columns and the CRS.",
+    "address_too_long": "The address is {length} characters long, longer than any real "
+    "address; only its first {limit} characters were tried, and they match nothing "
+    "('{text}'). Shorten it to the street address or place.",
     "other_script": "The address '{text}' is written in a script other than Latin; the "
-                    "gazetteer holds Swedish names.",
+    "gazetteer holds Swedish names.",
     "bad_encoding": "The address '{text}' has characters lost to a wrong file encoding. Save the "
-                    "register as 'CSV UTF-8' or .xlsx.",
+    "register as 'CSV UTF-8' or .xlsx.",
     "bad_wkt": "The WKT geometry could not be read and the row has no address to fall back on.",
 }
 _FLAG_SEP = ","
@@ -195,7 +202,10 @@ def _prepare_register(register: pd.DataFrame) -> tuple[pd.DataFrame, BaseGeometr
     if "source_row" not in register.columns:
         raise MissingColumnError("source_row", found=[str(c) for c in register.columns])
     geom = None
-    if isinstance(register, gpd.GeoDataFrame) and register._geometry_column_name in register.columns:
+    if (
+        isinstance(register, gpd.GeoDataFrame)
+        and register._geometry_column_name in register.columns
+    ):
         geom = register.geometry
         reg = pd.DataFrame(register.drop(columns=register._geometry_column_name))
     else:
@@ -220,7 +230,9 @@ class _Matcher:
         self._street_cache: dict[tuple[str, str | None, bool], tuple[int, str, float] | None] = {}
         self._place_cache: dict[tuple[str, bool], tuple[int, str, float] | None] = {}
 
-    def street(self, key: str, postcode: str | None = None, *, fuzzy: bool = True) -> tuple[int, str, float] | None:
+    def street(
+        self, key: str, postcode: str | None = None, *, fuzzy: bool = True
+    ) -> tuple[int, str, float] | None:
         """(street id, how, score) for a street key: ``key``, ``fold`` or ``fuzzy``."""
         ck = (key, postcode, fuzzy)
         if ck in self._street_cache:
@@ -344,7 +356,9 @@ def geocode_register(
     def stage(name: str, todo: list[int], fn: Callable[[int], None]) -> None:
         t0 = time.perf_counter()
         before = sum(1 for i in todo if rows[i].method is None)
-        for i in tqdm(todo, desc=f"geocode: {name}", disable=not progress or len(todo) < 1000, leave=False):
+        for i in tqdm(
+            todo, desc=f"geocode: {name}", disable=not progress or len(todo) < 1000, leave=False
+        ):
             if rows[i].method is None:
                 fn(i)
         placed = before - sum(1 for i in todo if rows[i].method is None)
@@ -379,7 +393,14 @@ def geocode_register(
             parsed_cache[t] = p
         parsed.append(p)
     content = [c for c in REGISTER_COLUMNS if c not in ("source_row", "raw_text")]
-    dup = reg[content].astype(object).where(reg[content].notna(), None).astype(str).duplicated(keep="first").to_numpy()
+    dup = (
+        reg[content]
+        .astype(object)
+        .where(reg[content].notna(), None)
+        .astype(str)
+        .duplicated(keep="first")
+        .to_numpy()
+    )
     ids = pd.Series([_text(v) for v in reg["investment_id"].tolist()], dtype=object)
     dup_id = (ids.notna() & ids.duplicated(keep="first")).to_numpy() & ~dup
     recog = reg["kind_recognised"].tolist()
@@ -388,7 +409,9 @@ def geocode_register(
             rows[i].flags.append("duplicate_row")
         elif dup_id[i]:
             rows[i].flags.append("duplicate_id")
-        if recog[i] is False or (recog[i] is not None and recog[i] is not pd.NA and not bool(recog[i])):
+        if recog[i] is False or (
+            recog[i] is not None and recog[i] is not pd.NA and not bool(recog[i])
+        ):
             rows[i].flags.append("kind_unknown")
     stages.append(("prepare", time.perf_counter() - t0, n, 0))
 
@@ -416,7 +439,14 @@ def geocode_register(
         cands = cands[ix.addr_housenumber[cands] == parts[1]]
         if len(cands):
             a, fl = m.pick_address(cands, p.postcode)
-            _place(rows[i], "exact", 100.0, Target("address", addr=(a,), street=sid), _addr_text(gazetteer, a), fl)
+            _place(
+                rows[i],
+                "exact",
+                100.0,
+                Target("address", addr=(a,), street=sid),
+                _addr_text(gazetteer, a),
+                fl,
+            )
 
     stage("exact", addr_rows, exact)
 
@@ -442,17 +472,34 @@ def geocode_register(
             if len(b):
                 ai, f1 = m.pick_address(a, p.postcode)
                 bi, _ = m.pick_address(b, p.postcode)
-                _place(rows[i], method, sscore - 2, Target("range", addr=(ai, bi), street=sid),
-                       f"{ix.street_names[sid]} {ix.addr_housenumber[ai]}-{ix.addr_housenumber[bi]}",
-                       fl + f1)
+                _place(
+                    rows[i],
+                    method,
+                    sscore - 2,
+                    Target("range", addr=(ai, bi), street=sid),
+                    f"{ix.street_names[sid]} {ix.addr_housenumber[ai]}-{ix.addr_housenumber[bi]}",
+                    fl + f1,
+                )
                 return
             fl.append("range_end_not_found")
         if len(a):
             ai, f1 = m.pick_address(a, p.postcode)
             score = sscore - (3 if "letter_not_found" in fl else 0)
-            _place(rows[i], method, score, Target("address", addr=(ai,), street=sid), _addr_text(gazetteer, ai), fl + f1)
+            _place(
+                rows[i],
+                method,
+                score,
+                Target("address", addr=(ai,), street=sid),
+                _addr_text(gazetteer, ai),
+                fl + f1,
+            )
             return
-        street_only[i] = (sid, sscore, method, fl + ["number_not_found"] + (["fuzzy_street"] if how == "fuzzy" else []))
+        street_only[i] = (
+            sid,
+            sscore,
+            method,
+            fl + ["number_not_found"] + (["fuzzy_street"] if how == "fuzzy" else []),
+        )
 
     stage("normalised", addr_rows, lambda i: by_number(i, False))
     stage("fuzzy", [i for i in addr_rows if i not in street_only], lambda i: by_number(i, True))
@@ -504,8 +551,14 @@ def geocode_register(
         names = ix.street_names
         what = names[subj[0]] if subj else "gångväg"
         score = min(a[2], b[2], subj[2] if subj else 100.0) - (15 if flags else 10)
-        _place(rows[i], "between", score, Target("between", line=line, street=subj[0] if subj else None),
-               f"{what} mellan {names[a[0]]} och {names[b[0]]}", flags)
+        _place(
+            rows[i],
+            "between",
+            score,
+            Target("between", line=line, street=subj[0] if subj else None),
+            f"{what} mellan {names[a[0]]} och {names[b[0]]}",
+            flags,
+        )
 
     stage("intersection", [i for i in range(n) if parsed[i].form == "intersection"], intersection)
     stage("between", [i for i in range(n) if parsed[i].form == "between"], between)
@@ -536,7 +589,11 @@ def geocode_register(
         _place(rows[i], "street", sscore * 0.6, Target("street", street=sid, near=near.get(i)),
                ix.street_names[sid], ["street_level", *fl])
 
-    stage("street", [i for i in range(n) if i in street_only or parsed[i].form == "name"], street_level)
+    stage(
+        "street",
+        [i for i in range(n) if i in street_only or parsed[i].form == "name"],
+        street_level,
+    )
 
     # --- 5. places
     def place(i: int) -> None:
@@ -567,7 +624,9 @@ def geocode_register(
     # --- 6. coordinates
     t0 = time.perf_counter()
     _stage_coordinates(reg, rows, wcrs_s, area)
-    stages.append(("coordinates", time.perf_counter() - t0, n, sum(r.method == "coordinates" for r in rows)))
+    stages.append(
+        ("coordinates", time.perf_counter() - t0, n, sum(r.method == "coordinates" for r in rows))
+    )
 
     # --- 7. provider
     if provider is not None:
@@ -579,9 +638,24 @@ def geocode_register(
             hit = provider.geocode(q if not district else f"{q}, {district}")
             if hit is None:
                 return
-            px, py = _transformer(hit.crs, wcrs_s).transform(hit.x, hit.y) if hit.crs != wcrs_s else (hit.x, hit.y)
-            fl = [] if area is None or area.is_empty or area.contains(Point(px, py)) else ["outside_extent"]
-            _place(rows[i], "provider", float(hit.score), Target("point", point=(px, py)), hit.matched, fl)
+            px, py = (
+                _transformer(hit.crs, wcrs_s).transform(hit.x, hit.y)
+                if hit.crs != wcrs_s
+                else (hit.x, hit.y)
+            )
+            fl = (
+                []
+                if area is None or area.is_empty or area.contains(Point(px, py))
+                else ["outside_extent"]
+            )
+            _place(
+                rows[i],
+                "provider",
+                float(hit.score),
+                Target("point", point=(px, py)),
+                hit.matched,
+                fl,
+            )
 
         stage("provider", [i for i in range(n) if rows[i].method is None and text[i]], ask)
 
@@ -627,9 +701,15 @@ def geocode_register(
     stages.append(("geometry", time.perf_counter() - t0, n, 0))
 
     placed_gdf, unplaced_df = _assemble(reg, rows, geoms, wcrs)
-    result = GeocodeResult(placed=placed_gdf, unplaced=unplaced_df, crs=wcrs,
-                           stages=pd.DataFrame(stages, columns=["stage", "seconds", "rows_in", "rows_placed"]))
-    log.info("geocoded %d rows: %d placed, %d unplaced", n, len(result.placed), len(result.unplaced))
+    result = GeocodeResult(
+        placed=placed_gdf,
+        unplaced=unplaced_df,
+        crs=wcrs,
+        stages=pd.DataFrame(stages, columns=["stage", "seconds", "rows_in", "rows_placed"]),
+    )
+    log.info(
+        "geocoded %d rows: %d placed, %d unplaced", n, len(result.placed), len(result.unplaced)
+    )
     return result
 
 
@@ -639,7 +719,9 @@ def _addr_text(gaz: Gazetteer, a: int) -> str:
     return f"{ix.addr_street[a]} {ix.addr_housenumber[a]}" + (f", {pc[:3]} {pc[3:]}" if pc else "")
 
 
-def _place(r: _Row, method: str, score: float, target: Target, matched: str, flags: list[str]) -> None:
+def _place(
+    r: _Row, method: str, score: float, target: Target, matched: str, flags: list[str]
+) -> None:
     r.method = method
     r.score = float(max(0.0, min(100.0, round(score, 1))))
     r.target = target
@@ -681,8 +763,10 @@ def _extent(extent: Any, gaz: Gazetteer) -> BaseGeometry | None:
         return extent
     if isinstance(extent, (tuple, list)) and len(extent) == 4:
         return shapely.box(*[float(v) for v in extent])
-    raise InputError(f"extent must be a polygon, a bounds tuple or a GeoDataFrame; got {type(extent).__name__}.",
-                     fix="pass the area layer, or (minx, miny, maxx, maxy) in the working CRS.")
+    raise InputError(
+        f"extent must be a polygon, a bounds tuple or a GeoDataFrame; got {type(extent).__name__}.",
+        fix="pass the area layer, or (minx, miny, maxx, maxy) in the working CRS.",
+    )
 
 
 def _declared(reg: pd.DataFrame) -> list[str | None]:
@@ -697,7 +781,9 @@ def _floats(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s.astype(object).where(s.notna(), np.nan), errors="coerce").to_numpy(float)
 
 
-def _row_points(reg: pd.DataFrame, wcrs: str, area: BaseGeometry | None) -> dict[int, tuple[float, float]]:
+def _row_points(
+    reg: pd.DataFrame, wcrs: str, area: BaseGeometry | None
+) -> dict[int, tuple[float, float]]:
     """Valid, in-extent row coordinates (used to pick the point on a street)."""
     x, y = _floats(reg["x"]), _floats(reg["y"])
     has = np.isfinite(x) & np.isfinite(y)
@@ -710,7 +796,9 @@ def _row_points(reg: pd.DataFrame, wcrs: str, area: BaseGeometry | None) -> dict
             if fix.ok[k] and "outside_extent" not in fix.flags[k]}
 
 
-def _stage_coordinates(reg: pd.DataFrame, rows: list[_Row], wcrs: str, area: BaseGeometry | None) -> None:
+def _stage_coordinates(
+    reg: pd.DataFrame, rows: list[_Row], wcrs: str, area: BaseGeometry | None
+) -> None:
     x, y = _floats(reg["x"]), _floats(reg["y"])
     todo = np.array([r.method is None for r in rows]) & (np.isfinite(x) | np.isfinite(y))
     if not todo.any():
@@ -723,15 +811,23 @@ def _stage_coordinates(reg: pd.DataFrame, rows: list[_Row], wcrs: str, area: Bas
         r = rows[i]
         if fix.ok[k]:
             src = fix.src[k]
-            _place(r, "coordinates", fix.score[k], Target("point", point=(fix.x[k], fix.y[k])),
-                   f"{x[i]:g}, {y[i]:g} ({src}{', swapped' if fix.swapped[k] else ''})", fix.flags[k])
+            _place(
+                r,
+                "coordinates",
+                fix.score[k],
+                Target("point", point=(fix.x[k], fix.y[k])),
+                f"{x[i]:g}, {y[i]:g} ({src}{', swapped' if fix.swapped[k] else ''})",
+                fix.flags[k],
+            )
         elif r.reason is None or r.reason == "no_match" or _text(addr[i]) is None:
             r.reason = "impossible_coordinates"
             d = decl[i]
             sentence, _likely, _sw = crs_hint(np.array([x[i]]), np.array([y[i]]), d)
             note = (f" (declared: {d}; {sentence})" if d else f" ({sentence})") \
                 if np.isfinite(x[i]) and np.isfinite(y[i]) else " (x or y is missing)"
-            r.reason_text = REASONS["impossible_coordinates"].format(x=f"{x[i]:g}", y=f"{y[i]:g}", declared=note)
+            r.reason_text = REASONS["impossible_coordinates"].format(
+                x=f"{x[i]:g}", y=f"{y[i]:g}", declared=note
+            )
 
 
 def _stage_wkt(reg: pd.DataFrame, reg_geom: gpd.GeoSeries | None, rows: list[_Row], wcrs: str,
@@ -757,7 +853,9 @@ def _stage_wkt(reg: pd.DataFrame, reg_geom: gpd.GeoSeries | None, rows: list[_Ro
         pg = parsed[good]
         if len(gidx):
             rp = shapely.get_coordinates(shapely.point_on_surface(pg))
-            fix = resolve_coordinates(rp[:, 0], rp[:, 1], [decl[i] for i in gidx], working_crs=wcrs, extent=area)
+            fix = resolve_coordinates(
+                rp[:, 0], rp[:, 1], [decl[i] for i in gidx], working_crs=wcrs, extent=area
+            )
             for j, ri in enumerate(gidx.tolist()):
                 if not fix.ok[j]:
                     rows[ri].flags.append("bad_wkt")
@@ -768,7 +866,9 @@ def _stage_wkt(reg: pd.DataFrame, reg_geom: gpd.GeoSeries | None, rows: list[_Ro
                 src = fix.src[j]
                 if src != wcrs:
                     t = _transformer(src, wcrs)
-                    g = shapely.transform(g, lambda c, t=t: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+                    g = shapely.transform(
+                        g, lambda c, t=t: np.column_stack(t.transform(c[:, 0], c[:, 1]))
+                    )
                 geoms[ri] = g
                 rows[ri].flags.extend(f for f in fix.flags[j] if f != "crs_detected")
     for i in range(n):

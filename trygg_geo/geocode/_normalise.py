@@ -232,7 +232,9 @@ def blocking_keys(fold: str) -> set[str]:
     return keys
 
 
-_MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]")
+_MOJIBAKE = re.compile(
+    "[ÃÂ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]"
+)
 
 
 def repair_encoding(text: str) -> tuple[str, bool]:
@@ -262,7 +264,9 @@ def is_other_script(text: str) -> bool:
 
 
 def parse_housenumber(text: object) -> tuple[int | None, str, int | None, str]:
-    """``"12A"`` -> ``(12, "a", None, "")``; ``"3-5"`` -> ``(3, "", 5, "")``; junk -> ``(None, "", None, "")``.
+    """Split a house number: ``"12A"`` -> ``(12, "a", None, "")``.
+
+    ``"3-5"`` -> ``(3, "", 5, "")``; junk -> ``(None, "", None, "")``.
 
     >>> parse_housenumber("12 B")
     (12, 'b', None, '')
@@ -273,7 +277,8 @@ def parse_housenumber(text: object) -> tuple[int | None, str, int | None, str]:
         return None, "", None, ""
     t = str(text).strip().lower()
     m = re.match(
-        r"^(\d{1,5})\s*([a-zåäö])?(?![a-zåäö])(?:\s*[-–—,/]\s*(\d{1,5})\s*([a-zåäö])?(?![a-zåäö]))?", t
+        r"^(\d{1,5})\s*([a-zåäö])?(?![a-zåäö])(?:\s*[-–—,/]\s*(\d{1,5})\s*([a-zåäö])?(?![a-zåäö]))?",
+        t,
     )
     if not m:
         return None, "", None, ""

@@ -201,8 +201,13 @@ class Gazetteer:
             hn = a["housenumber"].astype(object).where(a["housenumber"].notna(), None).tolist()
             parsed = [parse_housenumber(h) for h in hn]
             if "letter" in a.columns and "number" in a.columns:
-                letters = [str(x).lower().strip() if isinstance(x, str) else "" for x in a["letter"].tolist()]
-                parsed = [(p[0], lt or p[1], p[2], p[3]) for p, lt in zip(parsed, letters, strict=True)]
+                letters = [
+                    str(x).lower().strip() if isinstance(x, str) else ""
+                    for x in a["letter"].tolist()
+                ]
+                parsed = [
+                    (p[0], lt or p[1], p[2], p[3]) for p, lt in zip(parsed, letters, strict=True)
+                ]
             num = np.array([-1 if p[0] is None else p[0] for p in parsed], dtype=np.int64)
             keep = num >= 0
             a = a.loc[keep].copy()
@@ -211,7 +216,11 @@ class Gazetteer:
             a["letter"] = [p[1] for p in parsed]
             a["derived"] = False
             # the far end of a range (12-14) is also an address
-            far = [(i, p[2], p[3]) for i, p in enumerate(parsed) if p[2] is not None and p[0] is not None and p[2] > p[0]]
+            far = [
+                (i, p[2], p[3])
+                for i, p in enumerate(parsed)
+                if p[2] is not None and p[0] is not None and p[2] > p[0]
+            ]
             if far:
                 extra = a.iloc[[f[0] for f in far]].copy()
                 extra["number"] = [f[1] for f in far]
@@ -230,7 +239,9 @@ class Gazetteer:
                     a[col] = ""
             a["postcode"] = a["postcode"].astype(object).where(a["postcode"].notna(), "").map(
                 lambda v: "".join(ch for ch in str(v) if ch.isdigit()))
-            a["locality"] = a["locality"].astype(object).where(a["locality"].notna(), "").astype(str)
+            a["locality"] = (
+                a["locality"].astype(object).where(a["locality"].notna(), "").astype(str)
+            )
         # --- the street table
         keys_sorted = sorted(k for k in street_names if k)
         sid = {k: i for i, k in enumerate(keys_sorted)}
@@ -280,7 +291,11 @@ class Gazetteer:
         # --- places
         if pl is not None:
             pl = pl[pl["name"].notna() & pl.geometry.notna()].copy()
-            ptype = pl["place_type"].astype(object) if "place_type" in pl.columns else pd.Series("", index=pl.index)
+            ptype = (
+                pl["place_type"].astype(object)
+                if "place_type" in pl.columns
+                else pd.Series("", index=pl.index)
+            )
             places_gdf = gpd.GeoDataFrame(
                 {"name": pl["name"].astype(str).to_numpy(),
                  "key": [name_key(n) for n in pl["name"].astype(str)],
@@ -293,23 +308,42 @@ class Gazetteer:
             places_gdf = _empty_gdf({"name": "object", "key": "object", "fold": "object",
                                      "place_type": "object"}, wcrs)
         if pa is not None:
-            hw = pa["highway"].astype(object) if "highway" in pa.columns else pd.Series("", index=pa.index)
-            paths_gdf = gpd.GeoDataFrame({"highway": hw.where(hw.notna(), "").astype(str).to_numpy()},
-                                         geometry=pa.geometry.to_numpy(), crs=wcrs)
+            hw = (
+                pa["highway"].astype(object)
+                if "highway" in pa.columns
+                else pd.Series("", index=pa.index)
+            )
+            paths_gdf = gpd.GeoDataFrame(
+                {"highway": hw.where(hw.notna(), "").astype(str).to_numpy()},
+                geometry=pa.geometry.to_numpy(),
+                crs=wcrs,
+            )
         else:
             paths_gdf = _empty_gdf({"highway": "object"}, wcrs)
         # --- intersections
         if isinstance(intersections, gpd.GeoDataFrame) and len(intersections):
             ig = intersections.to_crs(wcrs)
-            intersections = pd.DataFrame({"name_a": ig["name_a"].to_numpy(), "name_b": ig["name_b"].to_numpy(),
-                                          "x": ig.geometry.x.to_numpy(), "y": ig.geometry.y.to_numpy()})
+            intersections = pd.DataFrame(
+                {
+                    "name_a": ig["name_a"].to_numpy(),
+                    "name_b": ig["name_b"].to_numpy(),
+                    "x": ig.geometry.x.to_numpy(),
+                    "y": ig.geometry.y.to_numpy(),
+                }
+            )
         if intersections is not None and len(intersections):
             ia = intersections["name_a"].map(lambda n: sid.get(name_key(n), -1))
             ib = intersections["name_b"].map(lambda n: sid.get(name_key(n), -1))
             lo = np.minimum(ia, ib)
             hi = np.maximum(ia, ib)
-            inter = pd.DataFrame({"street_a": lo, "street_b": hi, "x": intersections["x"].to_numpy(float),
-                                  "y": intersections["y"].to_numpy(float)})
+            inter = pd.DataFrame(
+                {
+                    "street_a": lo,
+                    "street_b": hi,
+                    "x": intersections["x"].to_numpy(float),
+                    "y": intersections["y"].to_numpy(float),
+                }
+            )
             inter = inter[(inter.street_a >= 0) & (inter.street_a != inter.street_b)]
             inter = inter.drop_duplicates(["street_a", "street_b"]).reset_index(drop=True)
         else:
@@ -349,10 +383,15 @@ class Gazetteer:
         try:
             feats = ox.features_from_xml(p, tags=_PLACE_TAGS)
         except InsufficientResponseError:
-            feats = gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+            feats = gpd.GeoDataFrame(
+                {"name": []}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326"
+            )
         except Exception as exc:  # osmnx raises ParseError, UnicodeDecodeError ...
-            raise UnreadableFileError(f"the OSM XML could not be read ({exc}).", file=p,
-                                      fix="check that it is an OSM XML (.osm) download.") from exc
+            raise UnreadableFileError(
+                f"the OSM XML could not be read ({exc}).",
+                file=p,
+                fix="check that it is an OSM XML (.osm) download.",
+            ) from exc
         feats = feats.reset_index()
         for col in ("addr:street", "addr:housenumber", "addr:postcode", "addr:city", "name"):
             if col not in feats.columns:
@@ -379,7 +418,12 @@ class Gazetteer:
                                    "place_type": ptype.astype(str).to_numpy()},
                                   geometry=named.geometry.to_numpy(), crs=feats.crs)
         # pedestrian ways that are lines are streets, not places
-        places = places[~((places["place_type"] == "pedestrian") & places.geom_type.isin(["LineString", "MultiLineString"]))]
+        places = places[
+            ~(
+                (places["place_type"] == "pedestrian")
+                & places.geom_type.isin(["LineString", "MultiLineString"])
+            )
+        ]
 
         try:
             G = ox.graph_from_xml(p, simplify=False, retain_all=True, bidirectional=True)
@@ -430,11 +474,20 @@ class Gazetteer:
                 raise UnreadableFileError(f"the address file could not be read ({exc}).", file=p,
                                           fix="check the file with ogrinfo.") from exc
             found = [str(c) for c in df.columns if c != "geometry"]
-            m = match_columns(found, _ADDRESS_COLUMNS, override=columns, required=("street", "number"), file=p)
-            if isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any() and "x" not in (columns or {}):
+            m = match_columns(
+                found, _ADDRESS_COLUMNS, override=columns, required=("street", "number"), file=p
+            )
+            if (
+                isinstance(df, gpd.GeoDataFrame)
+                and df.geometry.notna().any()
+                and "x" not in (columns or {})
+            ):
                 if df.crs is None:
                     if crs is None:
-                        raise CRSError(f"'{p}': the layer has no CRS. Fix: pass crs='EPSG:3006' (or the right one).")
+                        raise CRSError(
+                            f"'{p}': the layer has no CRS. Fix: pass crs='EPSG:3006' (or the right "
+                            "one)."
+                        )
                     df = df.set_crs(crs)
                 geom = df.geometry
             else:
@@ -456,14 +509,27 @@ class Gazetteer:
         if geom is None:
             for fld in ("x", "y"):
                 if fld not in m:
-                    raise InputError(f"the address file has no '{fld}' column and no geometry.", file=p,
-                                     column=fld, fix="add x and y columns, or map them with columns={'x': ..., 'y': ...}.")
-            xs, badx = parse_number(text[m["x"]], column=m["x"], file=p, rows=[int(r) for r in rows])
-            ys, bady = parse_number(text[m["y"]], column=m["y"], file=p, rows=[int(r) for r in rows])
+                    raise InputError(
+                        f"the address file has no '{fld}' column and no geometry.",
+                        file=p,
+                        column=fld,
+                        fix="add x and y columns, or map them with columns={'x': ..., 'y': ...}.",
+                    )
+            xs, badx = parse_number(
+                text[m["x"]], column=m["x"], file=p, rows=[int(r) for r in rows]
+            )
+            ys, bady = parse_number(
+                text[m["y"]], column=m["y"], file=p, rows=[int(r) for r in rows]
+            )
             if badx or bady:
                 r, v = (badx or bady)[0]
-                raise InputError(f"'{v}' is not a coordinate.", file=p, row=r,
-                                 column=m["x"] if badx else m["y"], fix="correct or remove the cell.")
+                raise InputError(
+                    f"'{v}' is not a coordinate.",
+                    file=p,
+                    row=r,
+                    column=m["x"] if badx else m["y"],
+                    fix="correct or remove the cell.",
+                )
             if crs is None and "crs" in m:
                 vals = pd.unique(text[m["crs"]].dropna())
                 if len(vals) != 1:
@@ -493,7 +559,9 @@ class Gazetteer:
         )
         # "12" + "A" -> "12A"
         letters = pd.Series(addresses["letter"]).fillna("").astype(str).str.strip()
-        addresses["housenumber"] = pd.Series(addresses["housenumber"]).fillna("").astype(str).str.strip() + letters
+        addresses["housenumber"] = (
+            pd.Series(addresses["housenumber"]).fillna("").astype(str).str.strip() + letters
+        )
         addresses = addresses.drop(columns=["letter"])
         bad = addresses.geometry.is_empty | ~np.isfinite(addresses.geometry.x)
         if bad.any():
@@ -552,9 +620,15 @@ class Gazetteer:
         inter = self.intersections.copy()
         if len(inter):
             inter["x"], inter["y"] = tr.transform(inter["x"].to_numpy(), inter["y"].to_numpy())
-        return type(self)(addresses=self.addresses.to_crs(target), streets=self.streets.to_crs(target),
-                          places=self.places.to_crs(target), paths=self.paths.to_crs(target),
-                          intersections=inter, crs=target, source=self.source)
+        return type(self)(
+            addresses=self.addresses.to_crs(target),
+            streets=self.streets.to_crs(target),
+            places=self.places.to_crs(target),
+            paths=self.paths.to_crs(target),
+            intersections=inter,
+            crs=target,
+            source=self.source,
+        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
@@ -597,17 +671,26 @@ class Gazetteer:
                 fix="build it with Gazetteer.from_osm_xml(...).save(path), or read an address "
                 "point layer with Gazetteer.from_address_file(path).",
             )
-        meta = dict(pyogrio.read_dataframe(p, layer="gazetteer_meta")[["key", "value"]].itertuples(index=False))
+        meta = dict(
+            pyogrio.read_dataframe(p, layer="gazetteer_meta")[["key", "value"]].itertuples(
+                index=False
+            )
+        )
         if meta.get("format") != _FORMAT:
-            raise UnreadableFileError(f"unknown gazetteer format {meta.get('format')!r}.", file=p,
-                                      fix="build the gazetteer again with this version of trygg_geo.")
+            raise UnreadableFileError(
+                f"unknown gazetteer format {meta.get('format')!r}.",
+                file=p,
+                fix="build the gazetteer again with this version of trygg_geo.",
+            )
         crs = CRS.from_user_input(meta["crs"])
 
         def read(layer: str) -> gpd.GeoDataFrame:
             g = pyogrio.read_dataframe(p, layer=layer)
             g = g.set_crs(crs, allow_override=True)
             for c in g.columns:
-                if c != "geometry" and (g[c].dtype == object or str(g[c].dtype).startswith(("str", "string"))):
+                if c != "geometry" and (
+                    g[c].dtype == object or str(g[c].dtype).startswith(("str", "string"))
+                ):
                     g[c] = g[c].astype(object).where(g[c].notna(), "")
             return g
 
@@ -625,7 +708,10 @@ class Gazetteer:
     # ------------------------------------------------------------------ properties
     @property
     def extent(self) -> BaseGeometry:
-        """The area the gazetteer covers: its bounding box plus 1 km, as a polygon in :attr:`crs`."""
+        """The area the gazetteer covers.
+
+        Its bounding box plus 1 km, as a polygon in :attr:`crs`.
+        """
         if "extent" not in self._cache:
             bounds = []
             for g in (self.addresses, self.streets, self.places):
@@ -635,8 +721,9 @@ class Gazetteer:
                 self._cache["extent"] = shapely.Polygon()
             else:
                 b = np.array(bounds)
-                self._cache["extent"] = shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(),
-                                                    b[:, 3].max()).buffer(_EXTENT_MARGIN_M, join_style="mitre")
+                self._cache["extent"] = shapely.box(
+                    b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+                ).buffer(_EXTENT_MARGIN_M, join_style="mitre")
         return self._cache["extent"]
 
     def __len__(self) -> int:
@@ -672,7 +759,11 @@ class _Index:
                 self.street_blocks.setdefault(b, []).append(i)
         a = gaz.addresses
         n = len(a)
-        codes = np.array([letter_code(x) for x in a["letter"].tolist()], dtype=np.int64) if n else np.zeros(0, np.int64)
+        codes = (
+            np.array([letter_code(x) for x in a["letter"].tolist()], dtype=np.int64)
+            if n
+            else np.zeros(0, np.int64)
+        )
         sids = a["street_id"].to_numpy(np.int64)
         nums = a["number"].to_numpy(np.int64)
         full = (sids << 24) | (nums << 6) | codes
@@ -685,7 +776,9 @@ class _Index:
         self.addr_num_order = order2
         self.addr_num = numkey[order2]
         self.addr_postcode = a["postcode"].astype(str).to_numpy()
-        self.addr_locality_fold = np.array([name_fold(x) for x in pd.unique(a["locality"].astype(str))], dtype=object)
+        self.addr_locality_fold = np.array(
+            [name_fold(x) for x in pd.unique(a["locality"].astype(str))], dtype=object
+        )
         self.addr_x = a.geometry.x.to_numpy() if n else np.zeros(0)
         self.addr_y = a.geometry.y.to_numpy() if n else np.zeros(0)
         self.addr_housenumber = a["housenumber"].astype(str).to_numpy()
@@ -695,7 +788,9 @@ class _Index:
         # streets per postcode (blocking for the fuzzy stage)
         pc = pd.DataFrame({"pc": self.addr_postcode, "sid": sids})
         pc = pc[pc["pc"] != ""].drop_duplicates()
-        self.postcode_streets: dict[str, list[int]] = {k: v.tolist() for k, v in pc.groupby("pc")["sid"]}
+        self.postcode_streets: dict[str, list[int]] = {
+            k: v.tolist() for k, v in pc.groupby("pc")["sid"]
+        }
         # places
         pl = gaz.places
         self.place_key: dict[str, list[int]] = {}
@@ -722,7 +817,9 @@ class _Index:
         lines = [g for g in self.street_geom if g is not None] + [g for g in paths if g is not None]
         self.lines = np.array(lines, dtype=object)
         self.lines_tree = shapely.STRtree(self.lines) if len(lines) else None
-        self.street_tree_ids = np.array([i for i, g in enumerate(self.street_geom) if g is not None], dtype=np.int64)
+        self.street_tree_ids = np.array(
+            [i for i, g in enumerate(self.street_geom) if g is not None], dtype=np.int64
+        )
         self.street_tree = (shapely.STRtree(self.street_geom[self.street_tree_ids])
                             if len(self.street_tree_ids) else None)
         self.path_geom = paths
@@ -777,10 +874,18 @@ def _graph_layers(G: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDa
         parts = list(merged.geoms) if hasattr(merged, "geoms") else [merged]
     else:
         parts = []
-    paths = gpd.GeoDataFrame({"highway": ["path"] * len(parts)}, geometry=gpd.GeoSeries(parts, crs=edges.crs), crs=edges.crs)
+    paths = gpd.GeoDataFrame(
+        {"highway": ["path"] * len(parts)},
+        geometry=gpd.GeoSeries(parts, crs=edges.crs),
+        crs=edges.crs,
+    )
     # intersections: nodes where two differently named streets meet
-    ends = pd.DataFrame({"node": np.concatenate([named["u"].to_numpy(), named["v"].to_numpy()]),
-                         "name": np.concatenate([named["name"].astype(str).to_numpy()] * 2)}).drop_duplicates()
+    ends = pd.DataFrame(
+        {
+            "node": np.concatenate([named["u"].to_numpy(), named["v"].to_numpy()]),
+            "name": np.concatenate([named["name"].astype(str).to_numpy()] * 2),
+        }
+    ).drop_duplicates()
     multi = ends[ends.duplicated("node", keep=False)]
     rows: list[tuple[str, str, int]] = []
     for node, grp in multi.groupby("node"):

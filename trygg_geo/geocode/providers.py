@@ -88,7 +88,11 @@ class LocalProvider:
         if not len(res.placed):
             return None
         row = res.placed.iloc[0]
-        pt = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
+        pt = (
+            row.geometry
+            if row.geometry.geom_type == "Point"
+            else row.geometry.representative_point()
+        )
         return ProviderHit(x=float(pt.x), y=float(pt.y), crs=res.crs.to_string(),
                            score=float(row["geocode_score"]), matched=str(row["matched"]))
 
@@ -133,7 +137,9 @@ class GeopyProvider:
             from geopy.extra.rate_limiter import RateLimiter
             from geopy.geocoders import get_geocoder_for_service
         except ImportError as exc:
-            raise MissingDependencyError("geopy", extra="online", purpose="The online geocoder") from exc
+            raise MissingDependencyError(
+                "geopy", extra="online", purpose="The online geocoder"
+            ) from exc
         if cache_path is None:
             raise InputError("GeopyProvider needs an explicit cache_path.",
                              fix="pass cache_path='geocode_cache.sqlite' (a file you choose).")
@@ -148,9 +154,13 @@ class GeopyProvider:
         if country_codes and type(geocoder).__name__ == "Nominatim":
             kwargs.setdefault("country_codes", country_codes)
         self._kwargs = kwargs
-        self._limited = RateLimiter(geocoder.geocode, min_delay_seconds=self.min_delay_seconds,
-                                    max_retries=2, error_wait_seconds=max(2.0, self.min_delay_seconds),
-                                    swallow_exceptions=False)
+        self._limited = RateLimiter(
+            geocoder.geocode,
+            min_delay_seconds=self.min_delay_seconds,
+            max_retries=2,
+            error_wait_seconds=max(2.0, self.min_delay_seconds),
+            swallow_exceptions=False,
+        )
         self.cache_path = Path(cache_path)
         self.cache_path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
@@ -166,7 +176,9 @@ class GeopyProvider:
         """Geocode ``query``: from the cache when asked before, else from the service."""
         q = " ".join(str(query).split())
         with self._db() as db:
-            row = db.execute("SELECT answer FROM answers WHERE service=? AND query=?", (self.name, q)).fetchone()
+            row = db.execute(
+                "SELECT answer FROM answers WHERE service=? AND query=?", (self.name, q)
+            ).fetchone()
         if row is not None:
             self.cache_hits += 1
             data = json.loads(row[0])
@@ -178,8 +190,10 @@ class GeopyProvider:
             hit = ProviderHit(x=float(loc.longitude), y=float(loc.latitude), crs="EPSG:4326",
                               score=_score(loc), matched=str(getattr(loc, "address", q)))
         with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)",
-                       (self.name, q, json.dumps(None if hit is None else hit.__dict__), time.time()))
+            db.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)",
+                (self.name, q, json.dumps(None if hit is None else hit.__dict__), time.time()),
+            )
         return hit
 
 

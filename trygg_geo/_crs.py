@@ -1,4 +1,4 @@
-"""CRS checks across layers: do the points fall in the areas, and if not, why?
+"""CRS checks across layers: whether the points fall in the areas, and if not, why.
 
 The classic mistakes with Swedish data are lat/lon written in the wrong order, WGS84 degrees
 declared as SWEREF 99, SWEREF 99 TM declared as a local zone (18 00 in Stockholm) or the other

@@ -144,8 +144,11 @@ class ConfigError(TryggGeoError, ValueError):
 
 
 class OutputPathError(ConfigError):
-    """An output that cannot be written safely: it would overwrite an input or another output,
-    its name is not a plain file name with the right ending, or its folder is a file."""
+    """An output that cannot be written safely.
+
+    It would overwrite an input or another output, its name is not a plain file name with the
+    right ending, or its folder is a file.
+    """
 
 
 class UnknownConfigKeyError(ConfigError, KeyError):

@@ -108,8 +108,11 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every text cell (and text column header) passed through
-    :func:`neutralise_cell`; use it for every CSV or Excel file the package writes."""
+    """A copy of ``df`` with every text cell passed through :func:`neutralise_cell`.
+
+    Text column headers are passed through it too; use it for every CSV or Excel file the
+    package writes.
+    """
     out = df.copy()
     for c in out.columns:
         col = out[c]

@@ -1,5 +1,7 @@
-"""The outputs of a run as one set: checked before anything is written, committed together,
-stamped with a run id, and verifiable afterwards.
+"""The outputs of a run as one set.
+
+They are checked before anything is written, committed together, stamped with a run id, and
+verifiable afterwards.
 
 1. :func:`check_outputs` (called by :func:`trygg_geo.run` before any work when it writes):
    every output name is a plain file name with the right ending, no output overwrites an input
@@ -204,8 +206,7 @@ def check_outputs(cfg: Config) -> list[PlannedOutput]:
     if probe.is_dir() and not os.access(probe, os.W_OK | os.X_OK):
         raise OutputPathError(
             f"{src}: [output] folder = '{folder}': the folder '{probe}' cannot be written by this "
-            "user. "
-            "Fix: choose a folder you can write to, or change its permissions."
+            "user. Fix: choose a folder you can write to, or change its permissions."
         )
     inputs = _inputs(cfg)
 
@@ -249,8 +250,7 @@ def check_outputs(cfg: Config) -> list[PlannedOutput]:
                 f"{src}: {p.key} and {first.key} both write '{p.name}' in '{folder}', so one would "
                 "overwrite "
                 'the other. Fix: give them different names, e.g. map = "karta.html", report = '
-                '"rapport.md", '
-                'geopackage = "resultat.gpkg".'
+                '"rapport.md", geopackage = "resultat.gpkg".'
             )
         seen[k] = p
     return planned
@@ -295,9 +295,12 @@ def _stale_staging(folder: Path, *, keep: Path | None = None) -> list[Path]:
 def remove_stale(
     folder: Path, names: list[str], *, older_than: float, keep: Path | None = None
 ) -> list[Path]:
-    """Remove what killed runs left in ``folder`` for our own output ``names``: temporary files
-    (``.<stem>.tmp-*<suffix>`` of :mod:`trygg_geo._atomic`, with ``-journal``, ``-wal``, ``-shm``)
-    and staging folders of runs that no longer run. Returns what was removed (and logs it)."""
+    """Remove what killed runs left in ``folder`` for our own output ``names``.
+
+    That is temporary files (``.<stem>.tmp-*<suffix>`` of :mod:`trygg_geo._atomic`, with
+    ``-journal``, ``-wal``, ``-shm``) and staging folders of runs that no longer run. Returns
+    what was removed (and logs it).
+    """
     from trygg_geo.export import _remove_stale_temps
 
     removed: list[Path] = []
@@ -408,8 +411,10 @@ def stamp_geotiff(path: Path, run_id: str) -> None:
 
 @dataclass(frozen=True)
 class OutputCheck:
-    """What :func:`verify_outputs` found. True (``bool(check)``) when the set is complete and
-    consistent."""
+    """What :func:`verify_outputs` found.
+
+    True (``bool(check)``) when the set is complete and consistent.
+    """
 
     folder: Path
     run_id: str | None
@@ -436,8 +441,7 @@ class OutputCheck:
         if self.ok:
             return (
                 f"'{self.folder}': the {len(self.files)} outputs of run {self.run_id} are complete "
-                "and "
-                "consistent."
+                "and consistent."
             )
         return f"'{self.folder}': the outputs are not one consistent set: " + " ".join(
             self.problems
@@ -468,7 +472,7 @@ def _stamp_of(path: Path) -> set[str] | None:
 
 
 def verify_outputs(folder: str | Path) -> OutputCheck:
-    """Is the set of outputs in ``folder`` complete and consistent?
+    """Check whether the set of outputs in ``folder`` is complete and consistent.
 
     Reads the manifest ``korning.json`` written last by a run, and checks that every file it
     lists is present with the same size and SHA-256, and that every file that can carry a run

@@ -114,8 +114,7 @@ class AreaReport:
             top = self.overlaps.sort_values("overlap_m2", ascending=False).iloc[0]
             parts.append(
                 f"{len(self.overlaps)} overlapping pairs (largest {top['overlap_m2']:.1f} m2 "
-                "between "
-                f"{top['area_id_a']} and {top['area_id_b']})"
+                f"between {top['area_id_a']} and {top['area_id_b']})"
             )
         if not self.gaps.empty:
             top = self.gaps.sort_values("area_m2", ascending=False).iloc[0]
@@ -411,7 +410,7 @@ def _refuse_bad_geometries(out: gpd.GeoDataFrame, p: Path | None) -> None:
     types = out.geom_type
     bad = ~types.isin(list(_POLYGONAL))
     if bad.any():
-        ids = [f"{i} ({t})" for i, t in zip(out.loc[bad, "area_id"], types[bad])]
+        ids = [f"{i} ({t})" for i, t in zip(out.loc[bad, "area_id"], types[bad], strict=True)]
         raise InputError(f"areas must be polygons; found {', '.join(ids[:20])}.", file=p,
                          fix="give a polygon layer (for points or lines, use them as investments).")
 
@@ -566,7 +565,7 @@ def check_areas(areas: gpd.GeoDataFrame, *, area_id: str = "area_id",
     if len(holes_arr):
         hi, ai = areas.sindex.query(shapely.boundary(holes_arr), predicate="intersects")
         around: dict[int, list[str]] = {}
-        for h, k in zip(hi, ai):
+        for h, k in zip(hi, ai, strict=True):
             around.setdefault(int(h), []).append(str(ids[k]))
         pts = shapely.point_on_surface(holes_arr)
         for n, hole in enumerate(holes_arr):
@@ -662,7 +661,7 @@ def read_hierarchy(
     if clash.any():
         bad = out.loc[clash]
         txt = "; ".join(f"'{c}' -> '{p}' (row {r})" for c, p, r in
-                        zip(bad["child"], bad["parent"], bad["source_row"]))
+                        zip(bad["child"], bad["parent"], bad["source_row"], strict=True))
         raise InputError(f"areas given two different parents: {txt}.", file=file,
                          fix="give each child area one parent.")
     return out.drop_duplicates(subset="child", ignore_index=True)
@@ -680,7 +679,7 @@ def match_area_keys(keys: pd.Series, areas: pd.DataFrame, *, area_id: str = "are
     lookup: dict[str, str] = {}
     for col in ("name", area_id):  # ids win: assigned last
         if col in areas:
-            for aid, key in zip(ids, areas[col]):
+            for aid, key in zip(ids, areas[col], strict=True):
                 if pd.notna(key) and pd.notna(aid):
                     lookup[fold_text(str(key))] = str(aid)
 
@@ -717,16 +716,18 @@ def assign_parent(
     matched = match_area_keys(table["child"], areas)
     unknown = table.loc[matched.isna()]
     if not unknown.empty:
-        txt = ", ".join(f"'{c}' (row {r})" for c, r in zip(unknown["child"], unknown["source_row"]))
+        txt = ", ".join(
+            f"'{c}' (row {r})" for c, r in zip(unknown["child"], unknown["source_row"], strict=True)
+        )
         raise InputError(f"the hierarchy table names {len(unknown)} areas that are not in the "
                          f"area layer: {txt}.", file=file,
                          fix="correct the spelling (ids or names of the area layer).")
-    par = dict(zip(matched, table["parent"]))
+    par = dict(zip(matched, table["parent"], strict=True))
     out = areas.copy()
     out["parent"] = out["area_id"].map(par).astype("string")
     left = out.loc[out["parent"].isna()]
     if not left.empty:
-        txt = ", ".join(f"{a} ({n})" for a, n in zip(left["area_id"], left["name"]))
+        txt = ", ".join(f"{a} ({n})" for a, n in zip(left["area_id"], left["name"], strict=True))
         raise InputError(f"the hierarchy table leaves {len(left)} areas without a parent: {txt}.",
                          file=file, fix="add a row for each of these areas.")
     return out

@@ -157,7 +157,7 @@ class DensityRaster:
         return float(self.array.sum() * self.cell_area_km2)
 
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """x and y coordinates of the cell centres, each of shape ``(rows, cols)``."""
+        """The x and y coordinates of the cell centres, each of shape ``(rows, cols)``."""
         rows, cols = self.shape
         cs = self.cell_size
         xs = self.transform.c + (np.arange(cols) + 0.5) * cs

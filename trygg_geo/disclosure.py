@@ -68,7 +68,7 @@ def suppressed_cells(panel: pd.DataFrame, *, indicator: str | None = None) -> se
 
 
 def _in_row_space(a: np.ndarray, *, tol: float = 1e-9) -> np.ndarray:
-    """For each column k: is the unit vector e_k in the row space of ``a``?"""
+    """For each column k, whether the unit vector e_k lies in the row space of ``a``."""
     if a.size == 0:
         return np.zeros(a.shape[1], dtype=bool)
     _, s, vt = np.linalg.svd(a, full_matrices=False)
@@ -178,7 +178,11 @@ def protect_estimates(
 
         def exposure(i: int) -> float:
             w = weights[i] or {}
-            return max((abs(v) for c, v in w.items() if (str(c[0]), int(c[1])) in bad), default=0.0)
+            # called only within this iteration, so the current ``bad`` is the one meant
+            return max(
+                (abs(v) for c, v in w.items() if (str(c[0]), int(c[1])) in bad),  # noqa: B023
+                default=0.0,
+            )
 
         cand = [i for i in live if exposure(i) > 0]
         # single-area estimates first, then the one most exposed

@@ -125,8 +125,11 @@ class GpkgReport:
         return list(self.feature_counts)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per layer: layer, geometry_type, features, crs, empty, styled,
-        reprojected, coerced_columns (comma-joined)."""
+        """One row per layer.
+
+        Columns: layer, geometry_type, features, crs, empty, styled, reprojected,
+        coerced_columns (comma-joined).
+        """
         rows = [
             {
                 "layer": name,
@@ -229,8 +232,7 @@ def _geometry(name: str, gdf: gpd.GeoDataFrame, allowed: list[str | None]) -> tu
         )
         raise InputError(
             f"layer '{name}' mixes geometry types: {detail}. A GeoPackage layer holds one "
-            "geometry type (Point, LineString or Polygon, or their multi types), and so does "
-            "QGIS.",
+            "geometry type (Point, LineString or Polygon, or their multi types), and so does QGIS.",
             column=gdf.geometry.name,
             fix="split the rows into one layer per geometry type (as investeringar_punkt, "
             "_linje and _yta do), or convert the odd geometries (e.g. buffer points, explode "
@@ -295,7 +297,7 @@ def _text(v: Any) -> Any:
     return str(v)
 
 
-def _columns(name: str, df: pd.DataFrame, geometry: str | None) -> tuple[pd.DataFrame, list[str]]:
+def _columns(name: str, df: pd.DataFrame, geometry: str | None) -> tuple[pd.DataFrame, list[str]]:  # noqa: C901 - predates the gate; split planned (issue 10)
     """Give every attribute column one OGR-friendly type."""
     df = df.copy()
     coerced: list[str] = []
@@ -323,7 +325,7 @@ def _columns(name: str, df: pd.DataFrame, geometry: str | None) -> tuple[pd.Data
             df[col] = pd.Series([_text(v) for v in s.astype(object)], index=s.index, dtype="str")
             coerced.append(col)
             continue
-        if dtype == object:
+        if dtype == np.dtype(object):
             inferred = pd.api.types.infer_dtype(s, skipna=True)
             if inferred == "string":
                 df[col] = s.astype("str")
@@ -358,7 +360,7 @@ def _columns(name: str, df: pd.DataFrame, geometry: str | None) -> tuple[pd.Data
     return df, coerced
 
 
-def _prepare(
+def _prepare(  # noqa: C901 - predates the gate; split planned (issue 10)
     name: str, df: pd.DataFrame, target: CRS | None, *, crs_given: bool
 ) -> _Prepared:
     if not isinstance(df, pd.DataFrame):
@@ -577,9 +579,11 @@ def _write_data_columns(tmp: Path, prepared: Sequence[_Prepared], lang: str) -> 
 
 
 def _remove_stale_temps(target: Path, *, older_than: float) -> list[Path]:
-    """Remove hidden temporary files (``.<stem>.tmp-*<suffix>`` and their SQLite journals)
-    that a killed earlier write left beside ``target``. Files touched since ``older_than``
-    (a concurrent writer's) are kept."""
+    """Remove the hidden temporary files a killed earlier write left beside ``target``.
+
+    These are ``.<stem>.tmp-*<suffix>`` and their SQLite journals. Files touched since
+    ``older_than`` (a concurrent writer's) are kept.
+    """
     removed: list[Path] = []
     prefix = f".{target.stem}.tmp-"
     if not target.parent.is_dir():

@@ -50,6 +50,7 @@ class Kind:
     synonyms: tuple[str, ...]
 
     def label(self, lang: str = "sv") -> str:
+        """The display name in ``lang`` (``"sv"``, else English)."""
         return self.label_sv if lang == "sv" else self.label_en
 
 

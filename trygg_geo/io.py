@@ -35,7 +35,6 @@ from trygg_geo._tabular import (
     cut_text,
     match_columns,
     parse_amount,
-    parse_date,
     parse_dates_checked,
     parse_number,
     read_table,
@@ -270,7 +269,7 @@ _AMOUNT_PROBLEMS = {
 }
 
 
-def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:
+def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:  # noqa: C901 - predates the gate; split planned (issue 10)
     frame: pd.DataFrame = table.frame
     path = table.path
     rows = table.source_row
@@ -400,8 +399,7 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
                     col,
                     str(frame[col].iloc[i]),
                     f"is after today ({today.date()}), so the investment is not counted as carried "
-                    "out "
-                    "(the date stays in raw_text)",
+                    "out (the date stays in raw_text)",
                 )
             vals.iloc[future] = pd.NaT
         out[f] = vals.to_numpy()
@@ -460,7 +458,7 @@ def read_register(
     columns: Mapping[str, str] | None = None,
     sheet: str | int | None = None,
 ) -> pd.DataFrame:
-    """Read a municipal investment register (CSV or Excel) into the register shape.
+    r"""Read a municipal investment register (CSV or Excel) into the register shape.
 
     Parameters
     ----------
@@ -515,8 +513,8 @@ def read_register(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "reg.csv"
-    >>> _ = p.write_text("Projekt-ID;Åtgärd;Adress;Beviljat (kr)\\n"
-    ...                  "T-1;Gatubelysning;Storgatan 12;125 000,50\\n", encoding="utf-8")
+    >>> _ = p.write_text("Projekt-ID;Åtgärd;Adress;Beviljat (kr)\n"
+    ...                  "T-1;Gatubelysning;Storgatan 12;125 000,50\n", encoding="utf-8")
     >>> reg = read_register(p)
     >>> reg.loc[0, ["source_row", "investment_id", "kind", "granted_sek"]].tolist()
     [2, 'T-1', 'belysning', 125000.5]
@@ -623,8 +621,7 @@ def read_incidents(
                     f"'{p}', column '{mapping['date']}': {len(failed)} date(s) could not be read "
                     "or are "
                     f"outside 1900-2100 (first: row {r}, '{short(cell)}'); those incidents are "
-                    "kept "
-                    "without a date.",
+                    "kept without a date.",
                     DataQualityWarning,
                     stacklevel=2,
                 )
@@ -699,8 +696,11 @@ def _incident_crs(crs: str | int | None, p: Path) -> str | None:
 
 def _check_incident_crs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, declared: str, p: Path,
                         where: str, column: str) -> None:
-    """Refuse incident coordinates that do not lie in Sweden in the declared CRS, saying what
-    they look like instead (swapped axes, WGS84 numbers in a SWEREF file, ...)."""
+    """Refuse incident coordinates that do not lie in Sweden in the declared CRS.
+
+    The message says what they look like instead (swapped axes, WGS84 numbers in a SWEREF
+    file, ...).
+    """
     from trygg_geo.geocode._coords import diagnose_crs
 
     bad, hint, likely, swapped = diagnose_crs(x, y, declared)
@@ -734,8 +734,7 @@ def _check_incident_crs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, declared
         fix = "check the x/y columns and incidents.crs in projekt.toml."
     raise InputError(
         f"{nbad} of {n} incidents lie outside Sweden when their {where} are read in the declared "
-        "CRS "
-        f"{name} (first: row {int(rows[k])}: x = {x[k]:g}, y = {y[k]:g}); {hint}.",
+        f"CRS {name} (first: row {int(rows[k])}: x = {x[k]:g}, y = {y[k]:g}); {hint}.",
         file=p,
         row=int(rows[k]),
         column=column,

@@ -45,8 +45,6 @@ from jinja2.utils import htmlsafe_json_dumps
 from trygg_geo._assets import asset_path
 from trygg_geo._assets._inline import inline_assets
 from trygg_geo._atomic import atomic_path
-from trygg_geo._escape import html_text, is_missing
-from trygg_geo._i18n import with_level
 from trygg_geo._errors import (
     CRSError,
     DataQualityWarning,
@@ -54,6 +52,8 @@ from trygg_geo._errors import (
     InputError,
     MissingColumnError,
 )
+from trygg_geo._escape import html_text, is_missing
+from trygg_geo._i18n import with_level
 from trygg_geo.interventions import CATALOGUE, UNKNOWN_KIND, Kind, get_kind
 
 __all__ = ["TEXT", "build_map", "format_pp", "format_sek", "save_map", "simplify_coverage"]
@@ -123,9 +123,11 @@ _OSM = "OpenStreetMap"
 
 # --------------------------------------------------------------------------- helpers
 def _esc(value: Any) -> str:
-    """HTML-escape one of the package's own labels for the legend and the layer control
-    (Leaflet inserts those with ``innerHTML``); "" for NA. Data never goes through here:
-    it reaches the page as JSON and is shown with ``textContent``."""
+    """HTML-escape one of the package's own labels for the legend and the layer control.
+
+    Leaflet inserts those with ``innerHTML``; "" for NA. Data never goes through here:
+    it reaches the page as JSON and is shown with ``textContent``.
+    """
     return html_text(value)
 
 
@@ -323,7 +325,7 @@ class _RenderOnce(MacroElement):
             element.render(**kwargs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _render_once_class(cls: type) -> type:
     """``cls`` with :class:`_RenderOnce` in place of ``MacroElement.render`` (same name)."""
     return type(
@@ -366,14 +368,16 @@ class _Style(MacroElement):
 
 
 def _html_data(value: str) -> str:
-    """Data as HTML text, escaped once, with ``/`` as ``&#47;``: it shows the same, and a
-    URL written in a name is not mistaken by the self-contained check for an address the
-    page fetches (data is never fetched: it is only ever text)."""
+    """Data as HTML text, escaped once, with ``/`` as ``&#47;``.
+
+    It shows the same, and a URL written in a name is not mistaken by the self-contained check
+    for an address the page fetches (data is never fetched: it is only ever text).
+    """
     return html_text(value).replace("/", "&#47;")
 
 
 def _js_data(value: str | None) -> str:
-    """Data as a JavaScript string literal (HTML-safe JSON, ``/`` as ``\\/``)."""
+    r"""Data as a JavaScript string literal (HTML-safe JSON, ``/`` as ``\/``)."""
     return str(htmlsafe_json_dumps(value)).replace("/", "\\/")
 
 
@@ -431,8 +435,11 @@ class _TextPopup(folium.GeoJsonPopup):
 
 
 class _Search(folium.plugins.Search):
-    """Search by area name; the list shows names as text (leaflet-search's default tip
-    uses ``innerHTML``) and every option goes through ``|tojson``."""
+    """Search by area name.
+
+    The list shows names as text (leaflet-search's default tip uses ``innerHTML``) and every
+    option goes through ``|tojson``.
+    """
 
     _template = Template(
         """
@@ -1102,7 +1109,7 @@ def _tile_urls(m: folium.Map) -> list[str]:
 
 
 def _data_slashes(page: str, m: folium.Map) -> str:
-    """Write ``/`` as ``\\/`` inside the GeoJSON data of ``m``'s layers (the same JSON value).
+    r"""Write ``/`` as ``\/`` inside the GeoJSON data of ``m``'s layers (the same JSON value).
 
     The layers' data is text shown with ``textContent``, never fetched; without this a
     URL written in a name would make the self-contained check refuse the map.

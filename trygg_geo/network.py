@@ -78,7 +78,7 @@ _BATCH_CELLS = 2_000_000
 
 
 def _network_filter(network_type: str) -> list[tuple[str, str | None, re.Pattern[str] | None]]:
-    """osmnx's Overpass way filter for ``network_type``, parsed into clauses.
+    """The Overpass way filter of osmnx for ``network_type``, parsed into clauses.
 
     Each clause is ``(key, op, regex)``: ``op`` None means "the tag must exist",
     ``"~"`` "the value matches", ``"!~"`` "the tag is absent or does not match"
@@ -323,6 +323,7 @@ class StreetIndex:
 
     @property
     def n_nodes(self) -> int:
+        """The number of nodes in the network."""
         return int(self.xy.shape[0])
 
     def edge_geometries(self, which: np.ndarray) -> np.ndarray:
@@ -401,8 +402,11 @@ def _source_ids(sources: Any, source_ids: Sequence[Hashable] | None) -> pd.Index
 
 @dataclass(frozen=True)
 class _Starts:
-    """Start nodes of every source: ``src`` (source position), ``node`` (node position),
-    ``offset`` (metres from the source to the node), ``vxy`` (the source vertex snapped)."""
+    """Start nodes of every source.
+
+    Columns: ``src`` (source position), ``node`` (node position), ``offset`` (metres from the
+    source to the node), ``vxy`` (the source vertex snapped).
+    """
 
     src: np.ndarray
     node: np.ndarray

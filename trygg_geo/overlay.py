@@ -217,7 +217,8 @@ def _periods(inv: gpd.GeoDataFrame, periods: str | Sequence[int] | None, date_co
     labels = [f"..{waves[0] - 1}", *(f"{a}-{b - 1}" for a, b in pairwise(waves)), f"{waves[-1]}.."]
     idx = np.searchsorted(np.array(waves), year.to_numpy(dtype=float), side="right")
     lab = [
-        labels[i] if not np.isnan(y) else "undated" for i, y in zip(idx, year.to_numpy(dtype=float))
+        labels[i] if not np.isnan(y) else "undated"
+        for i, y in zip(idx, year.to_numpy(dtype=float), strict=True)
     ]
     return pd.Series(lab, index=inv.index, dtype="string")
 
@@ -374,8 +375,10 @@ def investments_by_area(
 
 def _population_points(population: gpd.GeoDataFrame | str | Path, crs: Any, bounds: np.ndarray,
                        column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Population as weighted points (x, y, weight) in ``crs``: points with a count column,
-    or a raster whose cell centres carry the cell values."""
+    """Population as weighted points (x, y, weight) in ``crs``.
+
+    From points with a count column, or a raster whose cell centres carry the cell values.
+    """
     if isinstance(population, (str, Path)):
         import rasterio
         from pyproj import Transformer
@@ -592,12 +595,15 @@ def interpolate_survey(
                                                                       ignore_index=True)
     S, C = len(src), len(cells)
     cell_of = {
-        (int(w), str(i)): j for j, (w, i) in enumerate(zip(cells["wave"], cells["indicator"]))
+        (int(w), str(i)): j
+        for j, (w, i) in enumerate(zip(cells["wave"], cells["indicator"], strict=True))
     }
     P, SE2, N, INV = (np.zeros((S, C)) for _ in range(4))
     V = np.zeros((S, C))
     si = panel["area_id"].astype(str).map(pos).to_numpy()
-    cj = np.array([cell_of[(int(w), str(i))] for w, i in zip(panel["wave"], panel["indicator"])])
+    cj = np.array(
+        [cell_of[(int(w), str(i))] for w, i in zip(panel["wave"], panel["indicator"], strict=True)]
+    )
     share = panel["share"].astype(float).to_numpy()
     valid = np.isfinite(share) & (panel["n_eff"].astype(float).to_numpy() > 0)
     P[si, cj] = np.where(valid, share, 0.0)

@@ -50,10 +50,12 @@ class DidContrast:
 
     @property
     def estimate(self) -> float:
+        """The DiD estimate, ``sum(weight * share)`` over the cells."""
         return float((self.cells["weight"] * self.cells["share"]).sum())
 
     @property
     def se(self) -> float:
+        """Standard error of :attr:`estimate`, treating the cells as independent."""
         return float(np.sqrt((self.cells["weight"] ** 2 * self.cells["se"] ** 2).sum()))
 
 

@@ -141,8 +141,11 @@ class PermutationResult:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: estimate, se, ci_low, ci_high, p_value, n_treated, n_control, method,
-        label, level, and the permutation details (``extra_*`` columns)."""
+        """The result as one row.
+
+        Columns: estimate, se, ci_low, ci_high, p_value, n_treated, n_control, method,
+        label, level, and the permutation details (``extra_*`` columns).
+        """
         return self.to_estimate().to_frame()
 
 

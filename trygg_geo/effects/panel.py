@@ -246,8 +246,7 @@ def _fit(
             f"the {what} is not identified: its regressors are collinear with the unit and period "
             "fixed "
             f"effects (rank {rank} of {x.shape[1]}). This happens without never-treated units, or "
-            "when a "
-            "relative time or a period has no observations.",
+            "when a relative time or a period has no observations.",
             fix="include never-treated (control) units, or use fewer leads/lags (endpoints are "
                 "binned).",
         )

@@ -66,6 +66,7 @@ class CostResult:
     note: str
 
     def to_frame(self) -> pd.DataFrame:
+        """The result as a one-row DataFrame."""
         return pd.DataFrame([asdict(self)])
 
 

@@ -1,4 +1,4 @@
-"""Coverage study: do the pooled 2x2 DiD's confidence intervals hold what they promise?
+"""Coverage study: whether the pooled 2x2 DiD's confidence intervals hold what they promise.
 
 On the demo city (:mod:`trygg_geo.demo`) the true effect of every kind is known. Two modes:
 

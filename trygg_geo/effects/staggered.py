@@ -532,7 +532,7 @@ def _panel_arrays(
 # --------------------------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------------------------
-def staggered_did(
+def staggered_did(  # noqa: C901 - predates the gate; split planned (issue 10)
     df: pd.DataFrame,
     *,
     unit: str,

@@ -171,8 +171,10 @@ class GeocodeResult:
         return out.drop(columns="_o").reset_index(drop=True)
 
     def to_frame(self) -> gpd.GeoDataFrame:
-        """All rows in register order, with ``status`` (``placed``/``unplaced``); unplaced rows
-        have no geometry."""
+        """All rows in register order, with ``status`` (``placed``/``unplaced``).
+
+        Unplaced rows have no geometry.
+        """
         p = pd.DataFrame(self.placed.drop(columns="geometry"))
         p["status"] = "placed"
         p["_g"] = self.placed.geometry.to_numpy()
@@ -303,7 +305,7 @@ class _Matcher:
         return int(cands[0]), flags
 
 
-def geocode_register(
+def geocode_register(  # noqa: C901 - split planned in issue 10, point 5
     register: pd.DataFrame,
     gazetteer: Gazetteer,
     *,

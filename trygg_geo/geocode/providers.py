@@ -81,6 +81,7 @@ class LocalProvider:
         self.fuzzy_threshold = fuzzy_threshold
 
     def geocode(self, query: str) -> ProviderHit | None:
+        """Place one address with the offline cascade; None when it cannot be placed."""
         from trygg_geo.geocode._match import geocode_register
 
         reg = pd.DataFrame({"source_row": [2], "address": [query], "kind": ["kamerabevakning"]})

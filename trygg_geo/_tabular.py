@@ -78,6 +78,9 @@ _EXCEL = {".xlsx", ".xlsm"}
 #: Text fields (names, addresses, districts, boards, kinds) longer than this are cut and the
 #: row is flagged ``text_truncated``. No real name or address comes near it.
 MAX_TEXT_CHARS = 1000
+
+#: The source row numbers of a table's rows: a list, or the integer array of ``Table.source_row``.
+SourceRows = Sequence[int] | np.ndarray
 #: How many rows from the top of a sheet (or CSV file) are searched for the header row.
 HEADER_SEARCH_ROWS = 20
 #: Amounts above this (1,000 billion kr) are no municipal investment: flagged, value empty.
@@ -454,7 +457,9 @@ def _header_not_found(
     )
 
 
-def _to_text_frame(records: list[list[object]], header: list[str], path: Path) -> pd.DataFrame:
+def _to_text_frame(
+    records: Sequence[Sequence[object]], header: list[str], path: Path
+) -> pd.DataFrame:
     cols = _column_names(header)
     frame = pd.DataFrame(records, columns=cols, dtype=object)
     for c in frame.columns:
@@ -779,7 +784,7 @@ def _parse_one_number(text: str) -> float:
 
 
 def parse_number(
-    values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]
+    values: pd.Series, *, column: str, file: str | Path | None, rows: SourceRows
 ) -> tuple[pd.Series, list[tuple[int, str]]]:
     """Parse Swedish-formatted numbers; return the floats and the cells that failed.
 
@@ -831,7 +836,7 @@ class AmountResult:
     header_unit: tuple[float, str] | None
 
 
-def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int],
+def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, rows: SourceRows,
                  header: str | None = None) -> AmountResult:
     """Parse amounts into kronor: units in the header or the cell are applied.
 
@@ -986,7 +991,7 @@ class DateResult:
 
 
 def parse_dates_checked(values: pd.Series, *, column: str, file: str | Path | None,
-                        rows: Sequence[int]) -> DateResult:
+                        rows: SourceRows) -> DateResult:
     """Parse dates as municipalities write them (see :func:`parse_date`).
 
     Unreadable cells and out-of-range dates are kept apart.
@@ -1012,7 +1017,7 @@ def parse_dates_checked(values: pd.Series, *, column: str, file: str | Path | No
 
 
 def parse_date(
-    values: pd.Series, *, column: str, file: str | Path | None, rows: Sequence[int]
+    values: pd.Series, *, column: str, file: str | Path | None, rows: SourceRows
 ) -> tuple[pd.Series, list[tuple[int, str]]]:
     """Parse dates as municipalities write them; return the dates and the cells that failed.
 

@@ -27,8 +27,9 @@ import sys
 import tempfile
 import time
 import traceback
+import types
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +45,7 @@ _USER_ERRNO = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOT
                errno.EROFS, errno.EDQUOT, errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTEMPTY}
 
 
-def _progress(start: float) -> callable:
+def _progress(start: float) -> Callable[[str], None]:
     step = [0]
 
     def say(msg: str) -> None:
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "present, unchanged, and carrying the same run id. Exit 0 when they are, 2 when not.")
     v.add_argument("folder", help="the output folder")
     v.set_defaults(func=_cmd_verify)
+    geocode_cli: types.ModuleType | None
     try:
         from trygg_geo.geocode import _cli as geocode_cli
     except ImportError:  # pragma: no cover - part of the package

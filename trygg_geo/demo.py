@@ -120,8 +120,8 @@ def _districts(
     x0, y0 = _ORIGIN
     width, height = _NX * _DISTRICT, _NY * _DISTRICT
     city = box(x0, y0, x0 + width, y0 + height)
-    gx, gy = np.meshgrid(np.arange(_NX), np.arange(_NY))
-    gx, gy = gx.ravel(), gy.ravel()
+    grid_x, grid_y = np.meshgrid(np.arange(_NX), np.arange(_NY))
+    gx, gy = grid_x.ravel(), grid_y.ravel()
     seeds = np.column_stack([
         x0 + (gx + 0.5) * _DISTRICT + rng.uniform(-220, 220, gx.size),
         y0 + (gy + 0.5) * _DISTRICT + rng.uniform(-220, 220, gy.size),

@@ -379,7 +379,7 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
             flag(pos[r], "date_out_of_range")
             _warn(path, r, col, cell, "is outside 1900-2100; the value is left empty")
         early = np.flatnonzero((vals < PLAUSIBLE_FROM).to_numpy())
-        for i in early:
+        for i in early.tolist():
             flag(int(i), "date_implausible")
             _warn(
                 path,
@@ -391,7 +391,7 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
             )
         if f == "completed":
             future = np.flatnonzero((vals > today).to_numpy())
-            for i in future:
+            for i in future.tolist():
                 flag(int(i), "completed_in_future")
                 _warn(
                     path,
@@ -404,7 +404,7 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
             vals.iloc[future] = pd.NaT
         out[f] = vals.to_numpy()
     order_bad = (out["completed"] < out["started"]).to_numpy()
-    for i in np.flatnonzero(order_bad):
+    for i in np.flatnonzero(order_bad).tolist():
         flag(int(i), "completed_before_start")
     crs_text = text("crs")
     crs_out: list[object] = []
@@ -444,7 +444,7 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
         raw_text.append(";".join(cells))
     out["raw_text"] = pd.Series(raw_text, dtype="string")
     dup = out["investment_id"].duplicated(keep=False) & ids.notna()
-    for i in np.flatnonzero(dup.to_numpy()):
+    for i in np.flatnonzero(dup.to_numpy()).tolist():
         flag(int(i), "duplicate_id")
     out["read_flag"] = pd.Series([",".join(f) for f in flags], dtype="string")
     out.attrs["trygg_geo_source"] = str(path)
@@ -516,8 +516,9 @@ def read_register(
     >>> _ = p.write_text("Projekt-ID;Åtgärd;Adress;Beviljat (kr)\n"
     ...                  "T-1;Gatubelysning;Storgatan 12;125 000,50\n", encoding="utf-8")
     >>> reg = read_register(p)
-    >>> reg.loc[0, ["source_row", "investment_id", "kind", "granted_sek"]].tolist()
-    [2, 'T-1', 'belysning', 125000.5]
+    >>> row = reg.loc[0]
+    >>> int(row["source_row"]), row["investment_id"], row["kind"], float(row["granted_sek"])
+    (2, 'T-1', 'belysning', 125000.5)
     """
     p = Path(path)
     table = read_table(p, sheet=sheet, what="investment register", config_section="register",

@@ -310,7 +310,8 @@ class _RenderOnce(MacroElement):
     ``{#`` crashed the run. Here the output is kept as a :class:`_Literal`.
     """
 
-    def render(self, **kwargs: Any) -> None:
+    # branca's MacroElement.render returns None at runtime but inherits Element's ``-> str``
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError("an element can only be rendered inside a branca Figure.")
@@ -345,7 +346,8 @@ def _harden(root: Element) -> None:
     while stack:
         el = stack.pop()
         if isinstance(el, MacroElement) and not isinstance(el, _RenderOnce):
-            el.__class__ = _render_once_class(type(el))
+            # branca declares ``__hash__(self: object)``, which mypy does not take as Hashable
+            el.__class__ = _render_once_class(type(el))  # type: ignore[arg-type]
         stack.extend(getattr(el, "_children", {}).values())
 
 

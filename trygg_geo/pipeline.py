@@ -18,8 +18,8 @@ import pandas as pd
 import pyproj
 
 from trygg_geo._crs import require_inside
-from trygg_geo._outputs import check_outputs, new_run_id
 from trygg_geo._errors import InputError
+from trygg_geo._outputs import check_outputs
 from trygg_geo.config import Config, load_config
 from trygg_geo.disclosure import publishable_area_values, suppressed_cells
 from trygg_geo.effects._result import Estimate

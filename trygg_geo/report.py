@@ -33,17 +33,22 @@ from trygg_geo._atomic import atomic_path
 from trygg_geo._escape import html_text, md_text
 from trygg_geo._i18n import with_level
 from trygg_geo.interventions import get_kind
-
 from trygg_geo.results import Results, bokslut
 
 __all__ = ["bokslut", "build_report", "fmt_pp", "fmt_sek", "write_report"]
 
 
 def fmt_sek(v: Any, *, lang: str = "sv") -> str:
-    """Swedish money format: ``1 250 000 kr``; an en dash when missing.
+    r"""Swedish money format: ``1 250 000 kr``; an en dash when missing.
+
+    The thousands are separated by a non-breaking space (``\xa0``), so a sum never wraps.
 
     >>> fmt_sek(1250000)
-    '1 250 000 kr'
+    '1\xa0250\xa0000 kr'
+    >>> fmt_sek(1250000, lang="en")
+    'SEK 1,250,000'
+    >>> fmt_sek(None)
+    '–'
     """
     if v is None or pd.isna(v) or not np.isfinite(float(v)):
         return "–"

@@ -67,6 +67,13 @@ def _summary(res: object) -> str:
     else:
         lines.append(f"Register: {n} rows, {n_p} placed, {n_u} unplaced (total {n_p + n_u}).")
     kinds = res.effects[res.effects["scope"] == "kind"]
+    n_inv = int((res.effects["scope"] == "investment").sum())
+    if kinds.empty and n_inv:
+        lines.append(f"  Ingen effekt per åtgärdstyp (behandlade områden fick flera typer eller ingen "
+                     f"typ hade behandlade områden); {n_inv} skattningar per investering finns i rapporten."
+                     if lang == "sv" else
+                     f"  No effect per kind (treated areas got several kinds, or no kind had treated "
+                     f"areas); {n_inv} per-investment estimates are in the report.")
     for _, r in kinds.iterrows():
         if pd.isna(r["estimate"]):  # not estimated or not published: say why
             lines.append(f"  {r['kind']:<16} {'–':>6}     {r.get('reason', '')}")
@@ -130,8 +137,7 @@ def _answer_code(res: object) -> int:
     the exit code tells a script that no effect in them means anything.
     """
     eff = res.effects  # type: ignore[attr-defined]
-    kinds = eff[eff["scope"] == "kind"]
-    if len(kinds) and kinds["estimate"].notna().any():
+    if len(eff) and eff["estimate"].notna().any():  # per kind or per investment
         return 0
     sv = res.config.project.language == "sv"  # type: ignore[attr-defined]
     print(("trygg-geo: ingen effekt kunde skattas; se skälen ovan och i rapporten. Fix: kontrollera "

@@ -89,3 +89,11 @@ def test_alpha_0_1_labels_every_interval_90_percent(case):
         text = case.path(name).read_text(encoding="utf-8")
         assert "90 % KI" in text or "90 % konfidensintervall" in text, name
         assert "95 %" not in text and "95%" not in text and "[[level]]" not in text, name
+
+
+def test_a_run_that_can_estimate_nothing_exits_3_and_says_why(case):
+    """No completed investment: the outputs are written, but the exit code is not 0."""
+    case.edit_csv("investeringar.csv", lambda df: df.assign(**{"Färdigställd": ""}))
+    r = case.run().expect(3, "ingen effekt kunde skattas", "Fix")
+    r.assert_rows_accounted()
+    assert (case.folder / "korning.json").is_file()

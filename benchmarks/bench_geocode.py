@@ -35,7 +35,7 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from trygg_geo.geocode import Gazetteer, geocode_register
-from trygg_geo.geocode._match import REGISTER_COLUMNS
+from trygg_geo.geocode._match import REGISTER_COLUMNS, _Matcher
 from trygg_geo.geocode._normalise import name_fold, parse_address
 
 PREFIXES = [
@@ -178,8 +178,6 @@ def score(result, labelled: pd.DataFrame) -> dict[str, float]:  # type: ignore[n
 
 def fuzzy_baseline(gaz: Gazetteer, reg: pd.DataFrame, labelled: pd.DataFrame, n: int) -> tuple[float, float]:
     """rows/s: blocked fuzzy street resolution vs brute force over every street (same rows)."""
-    from trygg_geo.geocode._match import _Matcher
-
     rows = reg["address"][labelled["label"].eq("typo").to_numpy()].head(n).tolist()
     keys = [parse_address(t).street or "" for t in rows]
     folds = [name_fold(k) for k in keys]

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
@@ -145,7 +146,7 @@ def timed(fn: Callable[[], pd.Series]) -> tuple[pd.Series, float, float]:
 
 
 def dask_run(parquet: Path, areas: gpd.GeoDataFrame, n_workers: int) -> tuple[pd.Series, float, float]:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster  # optional (extra 'dask'); --no-dask
 
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, memory_limit="5GB") as cluster, Client(cluster) as client:
@@ -177,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
                      f"and the run keeps to half of it.")
         n = max(cap, 100_000)
 
-    import warnings
     warnings.simplefilter("ignore")
     stockholm = read_areas(DATA, report="log")
     bounds = stockholm.total_bounds

@@ -24,6 +24,7 @@ import time
 import warnings
 from collections.abc import Callable
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,7 @@ def _ours(df: pd.DataFrame, covariates: list[str] | None) -> dict[str, object]:
 
 
 def _csdid(df: pd.DataFrame, covariates: list[str] | None) -> dict[str, object]:
-    from csdid.att_gt import ATTgt
+    from csdid.att_gt import ATTgt  # optional (extra 'bench'), like the check in main()
 
     xf = "lemp~" + "+".join(covariates) if covariates else None
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
@@ -106,11 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 2 if args.quick else 7
     sizes = [1] if args.quick else [1, 10]
     try:
-        import csdid  # noqa: F401
+        import csdid  # noqa: F401 - optional (extra 'bench'): the comparison is skipped without it
 
         csdid_ok, csdid_note = True, ""
-        from importlib.metadata import version
-
         csdid_version = version("csdid")
     except Exception as exc:  # noqa: BLE001 - report whatever went wrong
         csdid_ok, csdid_note, csdid_version = False, f"{type(exc).__name__}: {exc}", "n/a"

@@ -169,8 +169,9 @@ def test_duplicate_names_refused_when_ids_built_from_names(tmp_path: Path) -> No
 def test_no_crs_refused_unless_declared(tmp_path: Path) -> None:
     gdf = gpd.GeoDataFrame({"kod": ["A"]}, geometry=[box(670000, 6580000, 670100, 6580100)])
     path = _write(gdf, tmp_path / "nocrs.shp")
-    with pytest.raises(CRSError, match="no coordinate reference system"):
+    with pytest.raises(CRSError, match=r"has no CRS \(coordinate reference system\)") as e:
         read_areas(path, id_column="kod")
+    assert "nocrs.shp" in str(e.value) and "Fix: give the CRS" in str(e.value)
     areas = read_areas(path, id_column="kod", crs="EPSG:3006")
     assert areas.crs.to_epsg() == 3006
     with pytest.raises(CRSError, match="declared"):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import trygg_geo.areas
+import trygg_geo._inputs
+import trygg_geo.pipeline
 from trygg_geo import cli
 from trygg_geo._errors import ConfigError
 
@@ -53,7 +54,9 @@ def test_package_error_exits_2_with_one_line(tmp_path: Path, capsys: pytest.Capt
     code, _, err = _run(capsys, "run", str(tmp_path / "nope.toml"))
     assert code == 2
     line = _one_line(err)
-    assert "nope.toml" in line and "Fix" in line
+    assert "nope.toml" in line and "Gör så här:" in line  # the run's language, Swedish here
+    code, _, err = _run(capsys, "run", str(tmp_path / "nope.toml"), "--lang", "en")
+    assert code == 2 and "nope.toml" in err and "Fix:" in err and "finns inte" not in err
 
 
 def test_multi_line_message_is_flattened(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -72,7 +75,7 @@ def test_unexpected_exception_is_a_bug_with_a_log_in_the_output_folder(
     def broken(*a: object, **k: object) -> None:
         raise ZeroDivisionError("an internal slip\nover two lines")
 
-    monkeypatch.setattr(trygg_geo.areas, "read_areas", broken)
+    monkeypatch.setattr(trygg_geo._inputs, "read_areas", broken)
     cfg = _config(tmp_path)
     code, _, err = _run(capsys, "run", str(cfg))
     assert code == 1
@@ -107,7 +110,7 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path:
     def interrupted(*a: object, **k: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(trygg_geo.areas, "read_areas", interrupted)
+    monkeypatch.setattr(trygg_geo._inputs, "read_areas", interrupted)
     code, _, err = _run(capsys, "run", str(_config(tmp_path)))
     assert code == 130
     assert "interrupted" in _one_line(err)
@@ -119,7 +122,7 @@ def test_user_fixable_os_error_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path
     def denied(*a: object, **k: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "a.gpkg"))
 
-    monkeypatch.setattr(trygg_geo.areas, "read_areas", denied)
+    monkeypatch.setattr(trygg_geo._inputs, "read_areas", denied)
     code, _, err = _run(capsys, "run", str(_config(tmp_path)))
     assert code == 2
     line = _one_line(err)
@@ -197,4 +200,25 @@ def test_warnings_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     monkeypatch.setattr(cli, "_cmd_run", warns)
     code, _, err = _run(capsys, "run", "x.toml")
     assert code == 0
-    assert err.strip() == "warning (DataQualityWarning): file 'r.csv', row 3: an odd amount"
+    assert err.strip() == "varning: file 'r.csv', row 3: an odd amount"
+
+
+def test_library_warnings_only_under_verbose(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """numpy's "All-NaN slice encountered" says nothing a user can act on: log only."""
+    import warnings
+
+    import numpy as np
+
+    def warns(args: object) -> int:
+        np.nanmax(np.array([np.nan]))  # RuntimeWarning: All-NaN slice encountered
+        warnings.warn("old API", FutureWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_run", warns)
+    code, _, err = _run(capsys, "run", "x.toml")
+    assert code == 0 and err.strip() == ""
+    code, _, err = _run(capsys, "-v", "run", "x.toml")
+    assert code == 0
+    assert "RuntimeWarning" in err and "All-NaN slice" in err and "FutureWarning" in err
+    assert len([ln for ln in err.splitlines() if "Warning" in ln]) == 2

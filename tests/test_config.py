@@ -65,8 +65,10 @@ def _load(tmp_path: Path, extra: str) -> object:
         ('[survey]\nmin_n = "30"\n', ["[survey] min_n", "whole number", "Fix: write min_n = 30"]),
         ("[survey]\nmin_n = true\n", ["boolean", "true/false is not a number"]),
         ("[survey]\nmin_n = 30.0\n", ["min_n = 30 (without the decimal point)"]),
-        ('[analysis]\nalpha = "0.05"\n', ["[analysis] alpha", "must be a number"]),
-        ("[analysis]\nalpha = nan\n", ["finite"]),
+        ('[analysis]\nlevel = "0.95"\n', ["[analysis] level", "must be a number"]),
+        ("[analysis]\nlevel = nan\n", ["finite"]),
+        ("[analysis]\nlevel = 1.0\n", ["[analysis] level", "less than 1", "level = 0.95"]),
+        ('[analysis]\nalpha = "0.05"\n', ["[analysis] alpha", "must be a number", "level = 0.95"]),
         ('[analysis]\nseed = "abc"\n', ["[analysis] seed", "seed = 42"]),
         ("[analysis]\nseed = 4294967296\n", ["[analysis] seed", "0 to 4294967295"]),
         ("[analysis]\nwave_month = 13\n", ["wave_month", "1 to 12"]),
@@ -108,9 +110,9 @@ def test_config_types_and_ranges_are_checked(tmp_path: Path, extra: str, words: 
 
 def test_good_values_pass(tmp_path: Path) -> None:
     cfg = _load(tmp_path, '[project]\ncrs = "SWEREF 99 TM"\n[incidents]\npath = "h.csv"\ncrs = "EPSG:4326"\n'
-                '[register.columns]\nx = "E"\n[analysis]\nalpha = 0\n'.replace("alpha = 0", "alpha = 0.1")
-                + "icc = 0\nspill_distance_m = 300\nseed = 7\n")
-    assert cfg.analysis.alpha == 0.1 and isinstance(cfg.analysis.icc, float)
+                '[register.columns]\nx = "E"\n[analysis]\nlevel = 0.9\n'
+                + "spill_distance_m = 300\nseed = 7\n")
+    assert cfg.analysis.level == 0.9
     assert cfg.analysis.spill_distance_m == 300.0
     p = tmp_path / "projekt.toml"
     p.write_text(BASE.replace('path = "r.csv"', 'path = "r.xlsx"\nsheet = 1'), encoding="utf-8")

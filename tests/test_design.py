@@ -12,7 +12,7 @@ from trygg_geo._errors import CRSError, EmptyLayerError, InputError, MissingColu
 from trygg_geo.design import ROLES, assign_roles, match_controls
 from trygg_geo.network import euclidean_catchments
 
-WAVES = [2015, 2018, 2021, 2024]  # fielded 1 July by default
+WAVES = [2015, 2018, 2021, 2024]  # fielded 15 September by default (trygg_geo.survey)
 
 
 def cid(r: int, c: int) -> str:
@@ -104,7 +104,8 @@ def test_cohorts_across_waves(grid: gpd.GeoDataFrame) -> None:
         {"investment_id": list("abcdef"), "completed": pd.to_datetime(dates)},
         geometry=[centre(*c) for c in cells], crs="EPSG:3006",
     )
-    res = assign_roles(grid, inv, waves=WAVES, spillover=None).roles.set_index("area_id")
+    res = assign_roles(grid, inv, waves=WAVES, spillover=None, wave_day="07-01")
+    res = res.roles.set_index("area_id")
     got = [res.loc[cid(*c), "cohort"] for c in cells]
     assert [None if pd.isna(x) else int(x) for x in got] == [None, 2018, 2018, 2021, 2024, None]
     assert res.loc[cid(0, 0), "role"] == "excluded"  # on the first wave's date: not before it
@@ -234,3 +235,21 @@ def test_matching_unmatched_units_are_reported() -> None:
         match_controls(panel, roles, outcome="nope", pre_waves=[2015])
     with pytest.raises(EmptyLayerError):
         match_controls(panel, roles.assign(role="control"), outcome="oro_brott", pre_waves=[2015])
+
+
+def test_controls_named_by_unplaced_investments_or_with_small_cells_are_excluded(
+    grid: gpd.GeoDataFrame, investments: gpd.GeoDataFrame
+) -> None:
+    unplaced = pd.DataFrame({"district": ["CELL 2-2", "Cell 3-3", "nowhere"],
+                             "completed": pd.to_datetime(["2019-01-01", None, "2019-01-01"])})
+    res = assign_roles(grid, investments, waves=WAVES, spillover=None, unplaced=unplaced,
+                       small_cells={("r0c3", 2018), ("r0c2", 1999)}, lang="en")
+    roles = res.roles.set_index("area_id")
+    assert roles.loc["r2c2", ["role", "reason"]].tolist() == ["excluded", "unplaced_investment"]
+    assert roles.loc["r3c3", "role"] == "control"  # the unplaced one there is not completed
+    assert roles.loc["r0c3", ["role", "reason"]].tolist() == ["excluded", "small_survey_cell"]
+    assert roles.loc["r0c2", "role"] == "control"  # its small cell is outside the study waves
+    assert roles.loc["r1c1", "role"] == "treated"  # a treated area keeps its role
+    assert "placed" in roles.loc["r2c2", "reason_text"]
+    sv = assign_roles(grid, investments, waves=WAVES, spillover=None, unplaced=unplaced)
+    assert "placeras" in sv.roles.set_index("area_id").loc["r2c2", "reason_text"]

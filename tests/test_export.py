@@ -35,6 +35,11 @@ VALIDATE_GPKG = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validat
 DESIGN_LAYERS = [
     "investeringar_punkt", "investeringar_linje", "investeringar_yta", "ej_placerade",
     "omraden", "behandling", "kontroll", "spill", "effekter", "otrygga_platser",
+    # the evaluation plan (trygg-geo planera)
+    "plan_investeringar", "plan_behandlade", "plan_kontroller", "plan_balans",
+    # the lägesbild of unsafe places (issue 14)
+    "otrygga_platser_over_tid", "morka_strak", "morka_strak_omraden", "rapporterade_platser",
+    "forslag_platser", "rapporter", "ej_placerade_rapporter",
 ]
 SCRIPT = "<script>alert('hej')</script>"
 
@@ -202,19 +207,32 @@ def test_qml_investments_use_intervention_colours() -> None:
 def test_qml_styles_per_layer_kind() -> None:
     om = ET.fromstring(cat.qml("omraden", lang="en", fields=["change"]).split("\n", 1)[1])
     r = om.find("renderer-v2")
-    assert r.get("type") == "graduatedSymbol" and r.get("attr") == "change"
-    lows = [float(x.get("lower")) for x in r.iter("range")]
-    assert lows == sorted(lows) and lows[0] < 0 < float(list(r.iter("range"))[-1].get("upper"))
+    assert r.get("type") == "categorizedSymbol" and r.get("attr") == "stilklass"
+    # without data: the default edges 2, 5, 100 points, PuOr centred on zero, then the greys
+    cats = [(c.get("value"), c.get("label")) for c in r.iter("category")]
+    assert cats == [
+        ("neg3", "\u2212100.0 to \u22125.0"), ("neg2", "\u22125.0 to \u22122.0"),
+        ("neg1", "\u22122.0 to 0.0"), ("pos1", "0.0 to +2.0"), ("pos2", "+2.0 to +5.0"),
+        ("pos3", "+5.0 to +100.0"), ("ns", "change not significant"),
+        ("suppressed", "too few responses"), ("missing", "not measured"),
+    ]
     hot = ET.fromstring(cat.qml("otrygga_platser", lang="sv", fields=["gi_bin"]).split("\n", 1)[1])
     values = [c.get("value") for c in hot.iter("category")]
     assert hot.find("renderer-v2").get("attr") == "gi_bin"
-    dissolved = cat.qml("otrygga_platser", fields=["hot_spot_id", "gi_bin_max"])
-    assert 'attr="gi_bin_max"' in dissolved
+    # the dissolved spots carry gi_bin too (HotSpotResult.places), so one style serves both
+    dissolved = cat.qml("otrygga_platser", fields=["spot_id", "spot_class", "gi_bin"])
+    assert 'attr="gi_bin"' in dissolved
     assert values[:7] == ["3", "2", "1", "0", "-1", "-2", "-3"]
-    for role in ("behandling", "kontroll", "spill"):
+    # the roles as outlines (as on karta.html), so they never hide the change classes below
+    for role, colour, dash in (("behandling", "0,0,0,255", "solid"),
+                               ("kontroll", "68,68,68,255", "dash"),
+                               ("spill", "102,102,102,255", "dot")):
         x = ET.fromstring(cat.qml(role, fields=["area_id"]).split("\n", 1)[1])
         assert x.find("renderer-v2").get("type") == "singleSymbol"
         assert x.find(".//symbol").get("type") == "fill"
+        props = {o.get("name"): o.get("value") for o in x.iter("Option") if o.get("name")}
+        assert props["style"] == "no" and props["outline_color"] == colour, role
+        assert props["outline_style"] == dash, role
     table = ET.fromstring(cat.qml("ej_placerade", fields=["reason"]).split("\n", 1)[1])
     assert table.find("renderer-v2") is None
     assert table.find("layerGeometryType").text == "4"
@@ -355,7 +373,8 @@ def test_layer_styles_and_contents(written: tuple[Path, GpkgReport, dict]) -> No
             assert aliases["otrygg_kvall_2018"] == "Otrygg kväll 2018 (andel)"
             assert aliases["otrygg_kvall_2021"] == "Otrygg kväll 2021 (andel)"
             assert aliases["supp_2018"] == "För få svar 2018"
-            assert root.find("renderer-v2").get("attr") == "change"
+            assert aliases["stilklass"] == "Kartklass"
+            assert root.find("renderer-v2").get("attr") == "stilklass"
         if name.startswith("investeringar"):
             assert aliases["investment_id"] == "Projekt-id"
             assert root.find("renderer-v2").get("attr") == "kind"
@@ -409,6 +428,79 @@ def test_empty_layers_get_the_catalogue_schema(tmp_path: Path) -> None:
     assert info["geometry_type"] is None and "reason_text" in list(info["fields"])
 
 
+def _style_areas() -> gpd.GeoDataFrame:
+    """Seven areas, one per kind of style class (SWEREF 99 TM)."""
+    return gpd.GeoDataFrame(
+        {
+            "area_id": list("ABCDEFG"),
+            "name": ["Alby", "Bredäng", "Cityn", "Dalen", "Eneby", "Fittja", "Gubbängen"],
+            "change": [-0.09, 0.07, -0.01, np.nan, np.nan, 0.03, -0.04],
+            # B has no flag: its interval (excluding zero) decides, as on the map
+            "change_ci_low": [-0.12, 0.02, -0.05, np.nan, np.nan, 0.01, -0.07],
+            "change_ci_high": [-0.06, 0.12, 0.03, np.nan, np.nan, 0.05, -0.01],
+            "significant": pd.array([True, None, False, None, None, True, True],
+                                    dtype="boolean"),
+            "suppressed": [False, False, False, True, False, False, False],
+            "stilklass": ["stale"] * 7,  # replaced: the field always follows the data
+        },
+        geometry=[box(i * 1000.0, 0.0, i * 1000.0 + 900.0, 900.0) for i in range(7)],
+        crs="EPSG:3006",
+    )
+
+
+def test_area_style_classes_follow_the_map_rule(tmp_path: Path) -> None:
+    out = tmp_path / "resultat.gpkg"
+    rep = write_geopackage(out, {"omraden": _style_areas()})
+    # Quantiles (k=3) of the shown |change| 0.01, 0.03, 0.04, 0.07, 0.09 (D is suppressed)
+    np.testing.assert_allclose(rep.style_bins["omraden"], [0.01 / 3 + 0.03, 0.06, 0.09])
+    got = dict(_sql(out, "SELECT area_id, stilklass FROM omraden ORDER BY fid"))
+    assert got == {"A": "neg3", "B": "pos3", "C": "ns", "D": "suppressed", "E": "missing",
+                   "F": "pos1", "G": "neg2"}
+    (qml_text,) = _sql(out, "SELECT styleQML FROM layer_styles WHERE f_table_name='omraden'")[0]
+    root = ET.fromstring(qml_text.split("\n", 1)[1])
+    r = root.find("renderer-v2")
+    assert (r.get("type"), r.get("attr")) == ("categorizedSymbol", "stilklass")
+    cats = {c.get("value"): c for c in r.iter("category")}
+    assert list(cats) == ["neg3", "neg2", "neg1", "pos1", "pos2", "pos3", "ns", "suppressed",
+                          "missing"]
+    symbols = {s.get("name"): s for s in r.iter("symbol")}
+
+    def prop(value: str, key: str) -> str:
+        return symbols[cats[value].get("symbol")].find(f".//Option[@name='{key}']").get("value")
+
+    # ColorBrewer PuOr (orange = the share fell), karta.html's greys and fill opacities
+    expected = {"neg3": "179,88,6", "neg2": "241,163,64", "neg1": "254,224,182",
+                "pos1": "216,218,235", "pos2": "153,142,195", "pos3": "84,39,136",
+                "ns": "217,217,217", "suppressed": "150,150,150", "missing": "255,255,255"}
+    for value, rgb in expected.items():
+        alpha = {"suppressed": 191, "missing": 153}.get(value, 179)  # 0.75, 0.6, else 0.7
+        assert prop(value, "color") == f"{rgb},{alpha}", value
+        outline = "85,85,85,255" if value in ("suppressed", "missing") else "68,68,68,255"
+        assert prop(value, "outline_color") == outline, value
+    assert prop("suppressed", "outline_style") == "dash" and prop("ns", "outline_style") == "solid"
+    assert cats["neg3"].get("label") == "\u22129,0 till \u22126,0"
+    assert cats["pos1"].get("label") == "0,0 till +3,3"
+    assert cats["ns"].get("label") == "ej signifikant förändring"
+    assert cats["suppressed"].get("label") == "för få svar"
+    assert cats["missing"].get("label") == "ingen mätning"
+
+
+def test_area_style_only_lists_the_greys_that_occur(tmp_path: Path) -> None:
+    out = tmp_path / "resultat.gpkg"
+    areas = _style_areas().iloc[[0, 1, 5, 6]]  # all significant
+    rep = write_geopackage(out, {"omraden": areas}, classes_per_side=2)
+    assert len(rep.style_bins["omraden"]) == 2
+    got = [r[0] for r in _sql(out, "SELECT stilklass FROM omraden ORDER BY fid")]
+    assert got == ["neg2", "pos2", "pos1", "neg1"]
+    (qml_text,) = _sql(out, "SELECT styleQML FROM layer_styles WHERE f_table_name='omraden'")[0]
+    values = [c.get("value") for c in ET.fromstring(qml_text.split("\n", 1)[1]).iter("category")]
+    assert values == ["neg2", "neg1", "pos1", "pos2"]
+    # an empty areas layer still has the field, so a QGIS project finds it
+    write_geopackage(out, {"omraden": areas.iloc[:0]})
+    info = pyogrio.read_info(out, layer="omraden")
+    assert "stilklass" in list(info["fields"]) and info["features"] == 0
+
+
 def test_without_arrow_dates_are_iso_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from trygg_geo import export
 
@@ -449,8 +541,9 @@ def test_layer_without_crs_refused_and_nothing_written(tmp_path: Path) -> None:
         write_geopackage(out, {"omraden": data["omraden"], "investeringar_yta": nocrs},
                          crs="EPSG:3011")
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(CRSError, match="not a coordinate reference system"):
+    with pytest.raises(CRSError, match="names no coordinate reference system") as e:
         write_geopackage(out, {"omraden": data["omraden"]}, crs="EPSG:99999999")
+    assert "Fix: pass e.g. crs='EPSG:3006'" in str(e.value)
 
 
 def test_rerun_replaces_file_and_old_layer_is_gone(tmp_path: Path) -> None:

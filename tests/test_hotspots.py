@@ -242,6 +242,12 @@ def test_bad_input_refused(planted: gpd.GeoDataFrame) -> None:
     dup.loc[1, "area_id"] = "A00"
     with pytest.raises(InputError, match="more than once"):
         hot_spots(planted, areas=dup)
+    with pytest.raises(CRSError, match=r"^the area layer is in WGS 84 \(EPSG:4326\), a geographic "
+                       "CRS in degrees") as e:
+        hot_spots(planted, areas=_four_areas().to_crs(4326))
+    assert "EPSG:3006" in (e.value.fix or "")
+    with pytest.raises(CRSError, match="^the area layer has no CRS"):
+        hot_spots(planted, areas=_four_areas().set_crs(None, allow_override=True))
 
 
 def test_equal_counts_give_no_spots_with_warning() -> None:
@@ -251,3 +257,29 @@ def test_equal_counts_give_no_spots_with_warning() -> None:
     assert (res.cells["gi_class"] == "ns").all() and (res.cells["gi_z"] == 0).all()
     assert res.hot_spots().empty
     assert "hot_spot_id" in res.hot_spots().columns
+
+
+def test_places_layer_holds_only_dissolved_significant_spots() -> None:
+    """Issue 14, point 3: otrygga_platser is the spots, not the grid."""
+    import geopandas as gpd
+    import numpy as np
+
+    from trygg_geo.hotspots import hot_spots
+
+    rng = np.random.default_rng(1)
+    bg = rng.uniform(0, 4000, size=(800, 2))
+    cluster = rng.normal(1500, 90, size=(200, 2))
+    xy = np.vstack([bg, cluster]) + [670000, 6580000]
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy.T), crs=3006)
+    res = hot_spots(pts, cell_size=250, permutations=199, seed=0)
+    places = res.places()
+    assert len(places) < len(res.cells) / 10
+    hot = places[places["spot_class"] == "hot"]
+    assert len(hot) == len(res.hot_spots()) >= 1
+    centre = gpd.points_from_xy([671500], [6581500])[0]
+    assert hot.contains(centre).any()
+    assert set(places["confidence"]) <= {90, 95, 99}
+    assert places["count"].sum() == res.cells.loc[res.cells["gi_class"] != "ns", "count"].sum()
+    assert places.crs.to_epsg() == 3006
+    small = res.places(min_count=10_000)
+    assert small["count"].isna().all() and small["count_suppressed"].all()

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from trygg_geo._errors import DataQualityWarning
+from trygg_geo._crs import parse_optional_crs
 from trygg_geo.io import parse_crs, read_incidents, read_register
 
 HEADER = "Dnr;Benämning;Åtgärdstyp;Gatuadress;Stadsdel;Sökande nämnd;Beviljat belopp (kr);Utfall (SEK);Startdatum;Färdigställt;Östlig;Nordlig;Koordinatsystem"
@@ -84,10 +85,15 @@ def test_column_override_from_config(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids_are_flagged_not_merged(tmp_path: Path) -> None:
-    p = _write(tmp_path / "reg.csv", "\n".join([HEADER, ROWS[0], ROWS[0]]) + "\n", "utf-8")
-    reg = read_register(p)
+    # the same id with other contents (a corrected amount): both rows kept and flagged; an
+    # exact copy is flagged duplicate instead (tests/test_register_status_duplicates.py)
+    other = ROWS[0].replace("1 100 000,50", "1 150 000")
+    p = _write(tmp_path / "reg.csv", "\n".join([HEADER, ROWS[0], other]) + "\n", "utf-8")
+    with pytest.warns(DataQualityWarning, match="different contents"):
+        reg = read_register(p)
     assert len(reg) == 2
     assert all("duplicate_id" in f for f in reg["read_flag"])
+    assert reg["duplicate_of"].isna().all()
 
 
 def test_parse_crs_variants() -> None:
@@ -95,7 +101,10 @@ def test_parse_crs_variants() -> None:
     assert parse_crs("sweref 99 18 00").to_epsg() == 3011
     assert parse_crs("EPSG:3008").to_epsg() == 3008
     assert parse_crs("WGS 84").to_epsg() == 4326
-    assert parse_crs("") is None
+    # one contract: parse_crs refuses a blank value, parse_optional_crs reads it as "not given"
+    assert parse_optional_crs("") is None
+    with pytest.raises(CRSError, match="empty"):
+        parse_crs("")
     with pytest.raises(ValueError):
         parse_crs("Gauss")
 

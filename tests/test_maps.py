@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -266,8 +268,8 @@ def test_english_labels(tmp_path: Path) -> None:
 
 def test_popup_values_are_formatted_in_swedish() -> None:
     p = props_by(full_map(), "id")
-    assert p["I1"]["granted"] == "1 250 000 kr"
-    assert p["I1"]["spent"] == "1 000 000 kr"
+    assert p["I1"]["granted"] == "1\u00a0250\u00a0000\u00a0kr"  # non-breaking: a sum never wraps
+    assert p["I1"]["spent"] == "1\u00a0000\u00a0000\u00a0kr"
     assert p["I1"]["completed"] == "2021-05-01"
     assert p["I1"]["board"] == "Skarpnäcks stadsdelsnämnd"
     assert p["I1"]["kind"] == "Kamerabevakning"
@@ -275,13 +277,13 @@ def test_popup_values_are_formatted_in_swedish() -> None:
     assert p["I2"]["effect"] == "effekt ej beräknad"
     assert p["I3"]["granted"] == "\u2013" and p["I3"]["board"] == "\u2013" and p["I3"]["completed"] == "\u2013"
     en = props_by(full_map(lang="en"), "id")
-    assert en["I1"]["granted"] == "SEK 1,250,000"
+    assert en["I1"]["granted"] == "SEK\u00a01,250,000"
     assert en["I1"]["effect"] == "\u22122.1 percentage points (95% CI \u22125.0 to +0.8); MDE 3.5 pp"
 
 
 def test_number_formats() -> None:
-    assert maps.format_sek(1_250_000) == "1 250 000 kr"
-    assert maps.format_sek(999.6) == "1 000 kr"
+    assert maps.format_sek(1_250_000) == "1\u00a0250\u00a0000\u00a0kr"
+    assert maps.format_sek(999.6) == "1\u00a0000\u00a0kr"
     assert maps.format_sek(None) == "\u2013"
     assert maps.format_pp(0.03) == "+3,0"
     assert maps.format_pp(-0.0123) == "\u22121,2"
@@ -350,7 +352,15 @@ def test_units_hotspots_and_density() -> None:
     assert len(layers["Behandlade områden"].data["features"]) == 1
     assert len(layers["Kontrollområden"].data["features"]) == 2
     assert len(layers["Spillområden"].data["features"]) == 1
-    assert layers["Behandlade områden"].data["features"][0]["properties"]["name"] == EVIL_AREA
+    # outlines carry no text and take no click: the area under them has the popup
+    treated = layers["Behandlade områden"]
+    assert treated.data["features"][0]["properties"] == {"area_id": "A1"}
+    assert treated.options.get("interactive") is False
+    assert not any(isinstance(c, (folium.GeoJsonTooltip, folium.GeoJsonPopup)) for c in walk(treated))
+    by_name = {f["properties"]["name"]: f["properties"] for f in layers["Förändring"].data["features"]}
+    assert by_name[EVIL_AREA]["role"] == "Behandlat område"
+    assert by_name[EVIL_AREA]["investment_ids"] == "I1, I2"
+    assert by_name["Bagarmossen"]["role"] == "Kontrollområde"
     hot = layers["Otrygga platser"].data["features"]
     assert [f["properties"]["cls"] for f in hot] == ["hot", "cold", "ns"]
     assert hot[0]["properties"]["gi_z"] == "3,10" and hot[0]["properties"]["gi_p"] == "0,002"
@@ -373,6 +383,18 @@ def test_density_from_geotiff(tmp_path: Path) -> None:
     (s, w), (n, e) = overlay.bounds
     wb = make_areas().to_crs(4326).total_bounds
     assert np.allclose([w, s, e, n], wb, atol=1e-4)
+
+
+def test_density_geotiff_without_crs_is_refused(tmp_path: Path) -> None:
+    arr, bounds = make_density()
+    tif = tmp_path / "utan_crs.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=30, height=20, count=1, dtype="float32",
+                       transform=from_bounds(*bounds, 30, 20)) as dst:
+        dst.write(arr.astype("float32"), 1)
+    with pytest.raises(CRSError, match=r"^file '.*utan_crs.tif': the density raster has no CRS "
+                       r"\(coordinate reference system\)") as e:
+        full_map(density=tif)
+    assert e.value.file == str(tif) and "EPSG:3006" in (e.value.fix or "")
 
 
 def test_bad_inputs_raise_clear_errors() -> None:
@@ -511,3 +533,216 @@ def test_investments_without_geometry_are_reported_not_dropped_silently() -> Non
         m = maps.build_map(areas=make_areas(), investments=inv, tiles=None)
     groups = {g.layer_name for g in walk(m) if isinstance(g, folium.FeatureGroup)}
     assert "Kamerabevakning (1)" in groups
+
+
+# ----------------------------------------------------------------------------- issue 13
+from trygg_geo import _palette  # noqa: E402
+from trygg_geo.config import Config  # noqa: E402
+
+OSM_EXTRACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm_stockholm" / \
+    "stockholm_norrmalm_ostermalm.osm"
+
+
+def effects_table() -> pd.DataFrame:
+    """Per-investment effect rows in the issue-12 shape (I1 model headline, I5 permutation)."""
+    return pd.DataFrame({
+        "scope": ["kind", "investment", "investment", "investment"],
+        "investment_id": [None, "I1", "I5", "I2"],
+        "source_row": [np.nan, 2, 6, 3],
+        "method": ["did_2x2", "did_2x2", "callaway_santanna", None],
+        "estimate": [-0.01, -0.021, 0.015, np.nan],
+        "ci_low": [-0.03, -0.05, -0.01, np.nan], "ci_high": [0.01, 0.008, 0.04, np.nan],
+        "p_value": [0.3, 0.16, 0.24, np.nan], "p_adjusted": [np.nan, 0.32, 0.48, np.nan],
+        "adjust_method": ["holm"] * 4, "mde": [0.02, 0.035, 0.03, np.nan],
+        "n_respondents": [900, 410, 388, np.nan],
+        "p_perm": [np.nan, 0.2, 0.31, np.nan], "perm_ci_low": [np.nan, -0.06, -0.02, np.nan],
+        "perm_ci_high": [np.nan, 0.01, 0.05, np.nan],
+        "headline": ["model", "model", "permutation", None],
+        "reason": [None, None, None, "För få svar i kontrollområdena före åtgärden."],
+    })
+
+
+def click_units(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    u = areas[["area_id", "geometry"]].iloc[:4].copy()
+    u["role"] = ["treated", "control", "excluded", "spill"]
+    u["investment_ids"] = ["I1,I2", "", "", ""]
+    u["reason_text"] = ["", "", "För få svar i en mätvåg", "Gränsar till ett behandlat område"]
+    return u
+
+
+def test_palette_rule_is_the_maps_rule() -> None:
+    areas = make_areas()
+    m = maps.build_map(areas=areas, tiles=None)
+    feats = geojsons(m)["Förändring"].data["features"]
+    classes, bins = _palette.area_style_classes(areas)
+    assert classes == ["neg3", "ns", "ns", "pos2", "pos3", "suppressed"]
+    for f, key in zip(feats, classes, strict=True):
+        assert f"tg-class-{key}" in f["properties"]["style"]["className"]
+        assert f["properties"]["style"]["fillColor"] == _palette.class_colour(key, len(bins))
+    # without 'significant', the interval crossing zero decides; a missing flag falls back to it
+    a = areas.drop(columns="significant")
+    assert _palette.area_style_classes(a)[0][:3] == ["neg3", "ns", "ns"]
+    row = {"change": 0.05, "significant": pd.NA, "change_ci_low": 0.01, "change_ci_high": 0.09}
+    assert _palette.area_style_class(row, bins).startswith("pos")
+    # PuOr: safer (negative) and less safe (positive) differ in lightness as well as hue
+    neg, pos = _palette.class_colour("neg3", 3), _palette.class_colour("pos3", 3)
+    assert (neg, pos) == ("#b35806", "#542788")
+
+
+def test_legend_is_a_sentence_with_indicator_waves_and_direction() -> None:
+    a = make_areas()
+    a["otrygg_kvall_2017"], a["otrygg_kvall_2023"] = 0.3, 0.28
+    legend = next(e for e in walk(maps.build_map(areas=a, tiles=None))
+                  if type(e).__name__ == "_Controls").legend_html
+    assert ("Andel som känner sig otrygga ute en sen kväll: förändring 2017\u21922023, "
+            "procentenheter. Negativ = tryggare.") in legend
+    a.attrs["change_waves"] = (2020, 2023)
+    en = next(e for e in walk(maps.build_map(areas=a, tiles=None, lang="en"))
+              if type(e).__name__ == "_Controls").legend_html
+    assert ("Share who feel unsafe outdoors late in the evening: change 2020\u21922023, "
+            "percentage points. Negative = safer.") in en
+    assert maps.legend_sentence(indicator="trygg_hemvag", waves=[2019, 2022], lang="sv").endswith(
+        "Positiv = tryggare.")
+    assert maps.legend_sentence(indicator="egen_fraga", waves=None, lang="sv") == \
+        "Indikatorn egen_fraga: förändring procentenheter."
+    # the sentence is the package's text, escaped once for the legend
+    raw = next(e for e in walk(maps.build_map(areas=a, tiles=None, indicator="<b>x</b>"))
+               if type(e).__name__ == "_Controls").legend_html
+    assert "Indikatorn &lt;b&gt;x&lt;/b&gt;: förändring 2020\u21922023, procentenheter.<" in raw
+    assert html.unescape(raw).count("<b>x</b>") == 1
+
+
+def test_popups_carry_effect_ci_n_mde_adjusted_p_estimator_or_reason() -> None:
+    areas = make_areas()
+    m = maps.build_map(areas=areas, investments=make_investments(), units=click_units(areas),
+                       effects=effects_table(), tiles=None)
+    inv = props_by(m, "id")
+    assert inv["I1"]["effect"] == "\u22122,1 procentenheter (95 % KI \u22125,0 till +0,8); MDE 3,5 p.e."
+    assert inv["I1"]["p_adjusted"] == "0,320 (Holm)" and inv["I1"]["p_value"] == ""
+    assert inv["I1"]["n_effect"] == "410" and inv["I1"]["method"] == "Differens-i-differenser (2×2)"
+    # the headline is the permutation interval and p for I5
+    assert inv["I5"]["effect"].startswith("+1,5 procentenheter (95 % KI \u22122,0 till +5,0)")
+    assert inv["I5"]["method"].startswith("Callaway")
+    assert inv["I2"]["effect"] == "För få svar i kontrollområdena före åtgärden."
+    assert inv["I2"]["p_adjusted"] == inv["I2"]["method"] == inv["I2"]["n_effect"] == ""
+    areas_p = {f["properties"]["name"]: f["properties"]
+               for f in geojsons(m)["Förändring"].data["features"]}
+    treated = areas_p[EVIL_AREA]
+    assert treated["role"] == "Behandlat område"
+    assert treated["effect"].startswith("I1: \u22122,1 procentenheter") and "n 410" in treated["effect"]
+    assert "I2: För få svar" in treated["effect"]
+    assert areas_p["Kärrtorp"]["role"] == "Exkluderat område"
+    assert areas_p["Kärrtorp"]["role_why"] == "För få svar i en mätvåg"
+    assert areas_p["Bagarmossen"]["role_why"] == "" and areas_p["Bagarmossen"]["effect"] == ""
+    # English estimator label
+    en = props_by(maps.build_map(areas=areas, investments=make_investments(), effects=effects_table(),
+                                 tiles=None, lang="en"), "id")
+    assert en["I1"]["method"] == "Difference-in-differences (2×2)"
+
+
+def test_area_popup_shows_adjusted_p_when_the_table_has_it() -> None:
+    a = make_areas()
+    a["p_adjusted"] = [0.004, 0.6, 0.7, 0.03, 0.001, np.nan]
+    p = {f["properties"]["name"]: f["properties"]
+         for f in geojsons(maps.build_map(areas=a, tiles=None))["Förändring"].data["features"]}
+    assert p["Hammarbyhöjden"]["p_adjusted"] == "0,001 (Holm)"
+    assert p["Liten ö"]["p_adjusted"] == ""  # suppressed: nothing to test
+
+
+def test_online_tiles_are_toggles_off_by_default_and_lantmateriet_needs_a_key(tmp_path: Path) -> None:
+    m = full_map(tiles="OpenStreetMap", lantmateriet_key="abc-123")
+    tl = [e for e in walk(m) if isinstance(e, folium.raster_layers.TileLayer)]
+    assert [t.layer_name for t in tl] == ["OpenStreetMap (kräver nätverk)",
+                                          "Lantmäteriet topowebb (kräver nätverk)"]
+    assert all(t.show is False and t.overlay and t.control for t in tl)
+    assert "token/abc-123/" in tl[1].tiles and "topowebb_nedtonad" in tl[1].tiles
+    page = maps.save_map(m, tmp_path / "k.html").read_text(encoding="utf-8")
+    assert len(external_references(page)) == 2
+    with pytest.raises(InputError, match="Lantmäteriet"):
+        full_map(lantmateriet_key="x\" onerror=")
+    cfg = Config.from_dict({"areas": {"path": "a"}, "register": {"path": "r"}, "gazetteer": {"path": "g"},
+                            "survey": {"path": "s"}, "output": {"lantmateriet_key": "abc-123"}})
+    assert cfg.output.lantmateriet_key == "abc-123"
+
+
+def test_map_opens_on_investments_and_their_areas_not_the_whole_layer() -> None:
+    areas = make_areas()
+    inv = make_investments().iloc[[0]]  # I1 in A1
+    u = click_units(areas)
+    m = maps.build_map(areas=areas, investments=inv, units=u, tiles=None)
+    (s, w), (n, e) = next(x for x in walk(m) if type(x).__name__ == "_Controls").bounds
+    a1 = areas.iloc[[0, 3]].to_crs(4326).total_bounds  # treated A1 and spillover A4
+    assert np.allclose([w, s, e, n], a1, atol=1e-6)
+    assert e < areas.to_crs(4326).total_bounds[2] - 0.01  # not the whole layer
+    (s, w), (n, e) = next(x for x in walk(maps.build_map(areas=areas, tiles=None))
+                          if type(x).__name__ == "_Controls").bounds
+    assert np.allclose([w, s, e, n], areas.to_crs(4326).total_bounds)
+
+
+def test_basemap_from_a_frame_is_drawn_in_panes_that_take_no_click(tmp_path: Path) -> None:
+    base = gpd.GeoDataFrame(
+        {"layer": ["major", "street", "path", "park", "water"]},
+        geometry=[LineString([(X0, Y0 + 500), (X0 + 3000, Y0 + 500)]),
+                  LineString([(X0 + 1500, Y0), (X0 + 1500, Y0 + 2000)]),
+                  LineString([(X0 + 200, Y0 + 200), (X0 + 900, Y0 + 1700)]),
+                  box(X0 + 2100, Y0 + 1100, X0 + 2900, Y0 + 1900),
+                  box(X0 + 100, Y0 + 1200, X0 + 600, Y0 + 1800)], crs=CRS)
+    m = full_map(basemap=base)
+    bm = next(e for e in walk(m) if type(e).__name__ == "_Basemap")
+    assert bm.layer_name == "Gator, parker och vatten" and bm.show and bm.control
+    assert [f["properties"]["cls"] for f in bm.data["features"]] == ["park", "water", "path", "street",
+                                                                       "major"]
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in bm.data["features"]]
+    assert 18.0 < geoms[0].centroid.x < 18.2 and 59.2 < geoms[0].centroid.y < 59.4
+    assert all(len(str(c).split(".")[1]) <= 5 for g in geoms for c in shapely.get_coordinates(g).ravel())
+    page = maps.save_map(m, tmp_path / "k.html").read_text(encoding="utf-8")
+    assert "interactive: false" in page and "L.canvas({pane: p[0]" in page
+    assert "pointer-events: none !important" in page
+    with pytest.raises(InputError, match="base map layer"):
+        full_map(basemap=base.assign(layer="motorväg"))
+
+
+def test_basemap_from_the_shared_osm_extract(shared_data: Path) -> None:
+    base = maps.basemap_from_osm_xml(shared_data / "osm_stockholm" / "stockholm_norrmalm_ostermalm.osm")
+    counts = base["layer"].value_counts().to_dict()
+    assert counts["street"] > 150 and counts["path"] > 400 and counts["park"] >= 10
+    assert counts["major"] >= 10  # secondary roads (Sveavägen, Birger Jarlsgatan ...)
+    assert base.crs.to_epsg() == 4326
+    assert base.geom_type[base["layer"] == "park"].isin(["Polygon", "MultiPolygon"]).all()
+    # the budget: paths go first, then the tolerance grows
+    areas = gpd.read_file(shared_data / "stockholm_stadsdelar" / "stadsdelar_utan_vatten.shp")
+    full = maps._basemap_data(base, extent=areas, tolerance_m=3.0, max_bytes=10_000_000)
+    small = maps._basemap_data(base, extent=areas, tolerance_m=3.0, max_bytes=20_000)
+    assert full is not None and small is not None
+    assert "path" in {f["properties"]["cls"] for f in full["features"]}
+    assert "path" not in {f["properties"]["cls"] for f in small["features"]}
+    assert len(json.dumps(small, separators=(",", ":"))) <= 20_000
+
+
+def test_basemap_from_an_address_gazetteer_draws_its_streets() -> None:
+    from trygg_geo.geocode import Gazetteer
+
+    pts = gpd.GeoDataFrame({"street": ["Storgatan"] * 4 + ["Lillgatan"] * 3,
+                            "housenumber": ["1", "3", "5", "7", "2", "4", "6"]},
+                           geometry=[Point(X0 + 100 * i, Y0 + 300) for i in range(4)]
+                           + [Point(X0 + 800, Y0 + 100 * i) for i in range(3)], crs=CRS)
+    gaz = Gazetteer.from_frames(addresses=pts, crs=CRS)
+    base = maps.read_basemap(gaz)
+    assert (base["layer"] == "street").sum() == 2
+    assert base.geom_type.eq("LineString").all()
+
+
+def test_117_stadsdelar_5000_investments_and_the_osm_basemap_fit_in_5_mb(
+        stadsdelar: gpd.GeoDataFrame, shared_data: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    a = stadsdelar.copy()
+    a["change"] = rng.normal(0, 0.03, len(a))
+    a["change_ci_low"], a["change_ci_high"] = a["change"] - 0.025, a["change"] + 0.025
+    a["n"] = rng.integers(25, 400, len(a))
+    a["suppressed"] = a["n"] < 30
+    osm = shared_data / "osm_stockholm" / "stockholm_norrmalm_ostermalm.osm"
+    m = maps.build_map(areas=a, investments=synthetic_investments(a, 5000), basemap=osm)
+    bm = next(e for e in walk(m) if type(e).__name__ == "_Basemap")
+    assert {f["properties"]["cls"] for f in bm.data["features"]} >= {"street", "park", "major"}
+    path = maps.save_map(m, tmp_path / "karta.html")
+    assert path.stat().st_size <= 5_000_000, f"{path.stat().st_size / 1e6:.2f} MB"

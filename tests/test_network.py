@@ -82,8 +82,10 @@ def test_graph_errors(tmp_path: Path) -> None:
         graph_from_osm_xml(bad)
     with pytest.raises(InputError, match="network_type"):
         graph_from_osm_xml(bad, network_type="tram")
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match=r"^the street graph's target CRS \(crs=\) is in WGS 84 "
+                       r"\(EPSG:4326\), a geographic CRS in degrees") as e:
         graph_from_osm_xml(bad, crs="EPSG:4326")
+    assert e.value.fix is not None and "EPSG:3006" in e.value.fix
 
 
 def test_cutoff_zero_is_the_snapped_node(graph: nx.MultiDiGraph, index: StreetIndex) -> None:
@@ -212,12 +214,16 @@ def test_input_errors(graph: nx.MultiDiGraph, index: StreetIndex) -> None:
         network_catchments(index, pts, cutoff_m=10, source_ids=["x", "x"])
     with pytest.raises(InputError, match="cutoff_m"):
         network_catchments(index, pts, cutoff_m=-1)
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match=r"^the source layer has no CRS \(coordinate reference") as e:
         network_catchments(index, pts.set_crs(None, allow_override=True), cutoff_m=10)
+    assert e.value.fix is not None and "set_crs" in e.value.fix
     wgs = nx.MultiDiGraph(crs="EPSG:4326")
     wgs.add_node(1, x=18.0, y=59.3)
-    with pytest.raises(CRSError, match="project"):
+    with pytest.raises(CRSError, match=r"the street graph \(G.graph\['crs'\]\) is in WGS 84") as e:
         network_catchments(wgs, pts, cutoff_m=10)
+    assert e.value.fix is not None and "project it" in e.value.fix
+    with pytest.raises(CRSError, match=r"the street graph \(G.graph\['crs'\]\) has no CRS"):
+        network_catchments(nx.MultiDiGraph(), pts, cutoff_m=10)
     # sources in another CRS are reprojected, not misplaced
     c = network_catchments(index, pts.to_crs(4326), cutoff_m=0)
     assert (c.sources["snap_distance_m"] < 1e-3).all()
@@ -229,5 +235,5 @@ def test_euclidean_catchments() -> None:
     assert list(out["source_id"]) == ["a", "b"] and out.crs.to_epsg() == 3006
     assert out["area_m2"][0] == pytest.approx(np.pi * 100**2, rel=1e-2)  # 32-gon
     assert out.geometry[1] is None
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match="the source layer is in WGS 84 .*, a geographic CRS"):
         euclidean_catchments(src.to_crs(4326), radius_m=100)

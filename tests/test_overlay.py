@@ -54,7 +54,7 @@ def test_assign_inside_outside_boundary_and_index(squares: gpd.GeoDataFrame) -> 
 def test_assign_reprojects_and_refuses_missing_crs(squares: gpd.GeoDataFrame) -> None:
     p = gpd.GeoSeries([Point(X0 + 150, Y0 + 50)], crs=3006).to_crs(4326)
     assert assign_to_areas(p, squares).tolist() == ["c"]
-    with pytest.raises(CRSError, match="points have no CRS"):
+    with pytest.raises(CRSError, match="the points layer has no CRS"):
         assign_to_areas(gpd.GeoSeries([Point(0, 0)]), squares)
     with pytest.raises(InputError, match="takes points"):
         assign_to_areas(gpd.GeoSeries([LineString([(0, 0), (1, 1)])], crs=3006), squares)
@@ -178,6 +178,23 @@ def test_exposure_population_raster(squares: gpd.GeoDataFrame, tmp_path: Path) -
     # cells centred at y = 25, 35, ..., 75 (6 of 10 rows) lie within 26 m of the line
     assert res.loc["m", "share_population"] == pytest.approx(0.6)
     assert res.loc["m", "share_area"] == pytest.approx(0.52)
+
+
+def test_exposure_population_without_crs_is_refused(squares: gpd.GeoDataFrame,
+                                                    tmp_path: Path) -> None:
+    inv = gpd.GeoDataFrame({"kind": ["belysning"]}, geometry=[Point(X0 + 50, Y0 + 50)], crs=3006)
+    path = tmp_path / "no_crs.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=10, width=30, count=1, dtype="float32",
+                       transform=from_origin(X0, Y0 + 100, 10, 10)) as dst:
+        dst.write(np.ones((10, 30), dtype="float32"), 1)
+    with pytest.raises(CRSError, match=r"^file '.*no_crs.tif': the population raster has no CRS "
+                       r"\(coordinate reference system\)") as e:
+        exposure(squares, inv, distance_m=30.0, population=path)
+    assert e.value.file == str(path) and "EPSG:3006" in (e.value.fix or "")
+    pop = gpd.GeoDataFrame({"population": [10.0]}, geometry=[Point(X0 + 50, Y0 + 60)])
+    with pytest.raises(CRSError, match="^the population layer has no CRS") as e:
+        exposure(squares, inv, distance_m=30.0, population=pop)
+    assert "set_crs" in (e.value.fix or "")
 
 
 # ------------------------------------------------------------------- interpolation

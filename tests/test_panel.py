@@ -8,6 +8,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from trygg_geo._errors import InputError
+from trygg_geo._stats import t_crit, z_power
 from trygg_geo.effects import Estimate
 from trygg_geo.effects.panel import EventStudyResult, event_study, panel_did
 from trygg_geo.effects.staggered import staggered_did
@@ -116,9 +117,15 @@ def test_panel_did_recovers_the_effect_with_statsmodels_cluster_se() -> None:
         cov_type="cluster", cov_kwds={"groups": pd.factorize(data["area"])[0]})
     assert est.estimate == pytest.approx(direct.params["d"], abs=1e-10)
     assert est.se == pytest.approx(direct.bse["d"], rel=1e-8)
-    lo, hi = direct.conf_int().loc["d"]
+    # issue 12: the interval uses t(G - 1), which is statsmodels' use_t=True for clusters
+    direct_t = smf.ols("y ~ d + C(area) + C(wave)", data=data).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["area"])[0]}, use_t=True)
+    lo, hi = direct_t.conf_int().loc["d"]
     assert (est.ci_low, est.ci_high) == (pytest.approx(lo, rel=1e-8), pytest.approx(hi, rel=1e-8))
+    assert est.p_value == pytest.approx(direct_t.pvalues["d"], rel=1e-6)
     assert est.extra["n_obs"] == len(df) and est.extra["n_clusters"] == 90
+    assert est.extra["df"] == 89 and est.extra["se_type"] == "cluster"
+    assert np.isfinite(est.mde) and est.mde == pytest.approx((t_crit(0.95, 89) + z_power(0.8)) * est.se)
 
 
 def test_twfe_bias_under_heterogeneous_staggered_effects() -> None:

@@ -197,10 +197,10 @@ def test_markdown_report_has_no_live_markup_from_data(corpus: dict[str, Any]) ->
 
 def test_no_csv_or_excel_output_and_the_neutraliser(corpus: dict[str, Any]) -> None:
     folder = corpus["folder"]
-    inputs = {"investeringar.csv", "trygghetsmatning.csv", "handelser.csv"}
+    inputs = {"investeringar.csv", "trygghetsmatning.csv", "handelser.csv", "tyck_till.csv"}
     written = {p.name for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx", ".xls", ".tsv")}
-    # the package writes no CSV or Excel today; any that appears must go through neutralise_frame
-    assert written == inputs
+    # the only CSV the package writes is projekt.csv, which goes through neutralise_frame
+    assert written == inputs | {"projekt.csv"}  # the report's full project table
     assert neutralise_cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
     for s in ("+1", "-1+2", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise_cell(s) == "'" + s
@@ -409,12 +409,21 @@ def test_report_in_chromium_executes_nothing_and_shows_every_payload(browser: An
     assert page.locator("h1").evaluate("e => e.textContent") == corpus["title"]
     cells = page.evaluate("() => [...document.querySelectorAll('td')].map(td => td.textContent)")
     cellset = set(cells)
+    import pyogrio
+
+    # "Per område" lists the areas of the analysis (treated and control) only
+    gpkg = corpus["folder"] / "resultat.gpkg"
+    in_analysis = set()
+    for layer in ("behandling", "kontroll"):
+        in_analysis |= set(pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)["name"])
+    shown = [i for i in range(N) if payload(i, "s") in in_analysis]
+    assert shown, "no payload area is treated or control"
     for i in range(N):
         assert payload(i, "n") in cellset, payload(i, "n")  # Per projekt: name
         assert payload(i, "i") in cellset, payload(i, "i")  # Per projekt: id
-        assert payload(i, "s") in cellset and payload(i, "g") in cellset  # Per område
+    for i in shown:
+        assert payload(i, "s") in cellset, payload(i, "s")  # Per område
     # the unplaced table shows each unplaced payload address as written
-    import pyogrio
 
     unplaced = set(pyogrio.read_dataframe(corpus["folder"] / "resultat.gpkg", layer="ej_placerade",
                                           read_geometry=False)["source_row"].astype(int))

@@ -20,7 +20,10 @@ OGRINFO = shutil.which("ogrinfo")
 
 
 def _run_demo(folder: Path, seed: int, *, write: bool) -> tuple[Results, dict]:
-    city = make_demo_city(folder / "indata", seed=seed)
+    # sampling noise only: one city per seed checks that the planted effects are recovered;
+    # calibration under district x wave shocks (the demo's default) is the coverage study's
+    # job (tests/test_coverage.py, benchmarks/README.md), not a single draw's
+    city = make_demo_city(folder / "indata", seed=seed, shock_sd=0.0)
     cfg = load_config(city.config)
     cfg = replace(cfg, output=replace(cfg.output, folder=folder))
     return run(cfg, write=write), city.load_truth()
@@ -122,7 +125,8 @@ def test_treated_areas_match_the_plan(demo) -> None:
     missed = {d for d in planned if roles.at[d, "role"] != "treated"}
     # a planned area is treated, or excluded because one of its investments could not be placed
     for d in missed:
-        assert roles.at[d, "role"] == "excluded" and "could not be placed" in roles.at[d, "reason_text"], d
+        assert roles.at[d, "role"] == "excluded" and roles.at[d, "reason"] == "unplaced_investment", d
+        assert "kunde inte placeras" in roles.at[d, "reason_text"], d
     assert len(missed) <= 2
     assert set(res.roles.loc[res.roles["role"] == "control", "area_id"]) <= set(truth["control_districts"])
 

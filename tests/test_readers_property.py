@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from trygg_geo._errors import TryggGeoError
@@ -107,8 +107,15 @@ def _runaway(rows: list[list[str]]) -> bool:
 
 
 # ----------------------------------------------------------------------------- register
+_TAB_ROW = ["", "", "belysning", "", "\t", "\n", "0", "0", "2300-01-01", "2300-01-01", "", "\t", "SWEREF 99 TM"]
+
+
 @_SETTINGS
 @given(rows=register_rows())
+# found in CI: three rows with a tab and a quoted line break split into six two-field rows at
+# the tab, which outnumbered the four full-width rows at ';' when the sniffer counted rows
+@example(rows=[["", "", "belysning", "", "", "", "0", "0", "2300-01-01", "2300-01-01", "0,0", "0,0",
+                "SWEREF 99 TM"], list(_TAB_ROW), list(_TAB_ROW), list(_TAB_ROW)])
 def test_register_one_row_per_data_row(tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]) -> None:
     p = tmp_path_factory.mktemp("reg") / "reg.csv"
     starts = write_csv(p, HEADER, rows)

@@ -8,14 +8,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from trygg_geo._errors import InputError, MissingColumnError
 from trygg_geo.effects import Estimate
+from trygg_geo.effects.did import did_2x2
 from trygg_geo.effects.staggered import (
     StaggeredAggregate,
     StaggeredResult,
+    SurveyAttGt,
     staggered_did,
+    survey_att_gt,
 )
+from trygg_geo.effects.variance import Tau2Result, satterthwaite_df
 
 REF_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mpdta"
 TOL = 1e-4
@@ -307,3 +312,151 @@ def test_time_must_be_numeric() -> None:
     df = _simulate(n=50).assign(t=lambda d: "w" + d["t"].astype(str))
     with pytest.raises(InputError, match="must be numeric"):
         staggered_did(df, unit="id", time="t", outcome="y", cohort="g")
+
+
+# ---------------------------------------------------------------- survey panels: cell contrasts
+def _as_survey(df: pd.DataFrame, *, unit: str, time: str, outcome: str, cohort: str,
+               se: float = 0.0) -> tuple[pd.DataFrame, dict[str, tuple[int, int]], list[str],
+                                         list[int]]:
+    """A long panel as a survey panel, the treated windows (wave before the cohort) and the
+    never-treated controls."""
+    times = sorted(int(t) for t in df[time].unique())
+    g = df.drop_duplicates(unit).set_index(unit)[cohort].fillna(0)
+    windows = {str(u): (times[times.index(int(c)) - 1], int(c)) for u, c in g.items() if c > 0}
+    controls = [str(u) for u, c in g.items() if c == 0]
+    panel = pd.DataFrame({"area_id": df[unit].astype(str), "wave": df[time].astype(int),
+                          "share": df[outcome], "se": se})
+    return panel, windows, controls, times
+
+
+def test_survey_att_gt_matches_staggered_did_not_yet_universal(mpdta_subset: Path) -> None:
+    df = pd.read_csv(mpdta_subset)
+    ref = staggered_did(df, unit="countyreal", time="year", outcome="lemp",
+                        cohort="first.treat", control="not_yet", est_method="reg",
+                        base_period="universal")
+    panel, windows, controls, years = _as_survey(df, unit="countyreal", time="year",
+                                                 outcome="lemp", cohort="first.treat")
+    res = survey_att_gt(panel, treated=windows, controls=controls, waves=years)
+    assert isinstance(res, SurveyAttGt)
+    want = ref.att_gt[ref.att_gt["time"] != ref.att_gt["base_time"]].reset_index(drop=True)
+    got = res.att_gt
+    assert len(got) == len(want) == 12
+    np.testing.assert_array_equal(got["cohort"], want["cohort"])
+    np.testing.assert_array_equal(got["time"], want["time"])
+    np.testing.assert_array_equal(got["pre_wave"], want["base_time"])
+    np.testing.assert_allclose(got["att"], want["att"], atol=1e-12)
+    np.testing.assert_array_equal(got["n_treated"], want["n_treated"])
+    np.testing.assert_array_equal(got["n_control"], want["n_control"])
+    assert got["post"].tolist() == want["post"].tolist()
+    # event time in waves: 0 = first wave after completion; -1 is the reference (never a row)
+    e = got.set_index(["cohort", "time"])["event_time"]
+    assert (e.loc[2004].tolist(), e.loc[2007].tolist()) == ([0, 1, 2, 3], [-4, -3, -2, 0])
+    assert -1 not in set(got["event_time"])
+    # the dynamic aggregation is the R event study's point estimate (weights by cohort size)
+    dyn = ref.aggregate("dynamic").table.set_index("egt")["att"]
+    assert dyn.loc[-1] == 0  # R's reference row; not a row here
+    for et, c in res.dynamic().items():
+        assert float(c @ got["att"]) == pytest.approx(dyn.loc[et], abs=1e-12)
+    simple = ref.aggregate("simple").overall.estimate
+    assert res.estimate(res.simple(), tau2=0.01).estimate == pytest.approx(simple, abs=1e-12)
+
+
+def test_honest_variance_matches_the_influence_function_on_a_large_panel() -> None:
+    """Cells with iid shocks of variance tau2 and no sampling error: the fixed-contrast variance
+    with that tau2 and the data-driven influence-function variance agree."""
+    rng = np.random.default_rng(11)
+    n, sd = 3000, 0.4
+    cohort = rng.choice([0, 3, 4], size=n, p=[0.5, 0.25, 0.25])
+    unit_fe = rng.normal(size=n)
+    rows = [pd.DataFrame({"id": np.arange(n), "t": t, "g": cohort,
+                          "y": unit_fe + 0.2 * t + 0.5 * ((cohort > 0) & (t >= cohort))
+                          + rng.normal(scale=sd, size=n)}) for t in range(1, 6)]
+    df = pd.concat(rows, ignore_index=True)
+    ref = staggered_did(df, unit="id", time="t", outcome="y", cohort="g", control="not_yet",
+                        est_method="reg", base_period="universal")
+    panel, windows, controls, times = _as_survey(df, unit="id", time="t", outcome="y",
+                                                 cohort="g")
+    res = survey_att_gt(panel, treated=windows, controls=controls, waves=times)
+    want = ref.att_gt[ref.att_gt["time"] != ref.att_gt["base_time"]].reset_index(drop=True)
+    tab = res.table(tau2=sd**2)
+    np.testing.assert_allclose(tab["att"], want["att"], atol=1e-12)
+    np.testing.assert_allclose(tab["se"] / want["se"], 1.0, atol=0.08)
+    np.testing.assert_allclose(tab["se"], np.sqrt(np.diag(res.vcov(sd**2))), rtol=1e-12)
+    overall = res.estimate(res.simple(), tau2=sd**2)
+    assert overall.se / ref.aggregate("simple").overall.se == pytest.approx(1.0, abs=0.08)
+    assert abs(overall.estimate - 0.5) < 4 * overall.se
+    assert res.pretest(tau2=sd**2).p_value > 0.001
+
+
+def test_two_waves_give_the_pooled_2x2_and_tau2_adds_to_every_cell() -> None:
+    panel = pd.DataFrame({
+        "area_id": ["a", "a", "b", "b", "c", "c"], "wave": [2018, 2021] * 3,
+        "share": [0.30, 0.22, 0.28, 0.27, 0.25, 0.26], "se": [0.03, 0.03, 0.02, 0.02, 0.04, 0.04],
+        "n": [200, 210, 400, 380, 150, 160]})
+    res = survey_att_gt(panel, treated={"a": (2018, 2021)}, controls=["b", "c"],
+                        waves=[2018, 2021])
+    ref = did_2x2(panel, treated={"a": 2021}, controls=["b", "c"], waves=[2018, 2021])
+    est = res.estimate(res.simple())
+    assert est.estimate == pytest.approx(ref.estimate, abs=1e-12)
+    assert est.se == pytest.approx(ref.se, abs=1e-12)
+    assert (est.ci_low, est.ci_high) == pytest.approx((ref.ci_low, ref.ci_high), abs=1e-12)
+    assert est.mde == pytest.approx(ref.mde, abs=1e-12)
+    assert est.extra["df"] == np.inf and est.extra["n_respondents"] == 1500
+    assert (est.n_treated, est.n_control, est.method) == (1, 2, "callaway_santanna")
+    # tau2 adds tau2 * sum(w^2): 2 treated cells of weight 1 and 4 control cells of 1/2
+    tau2 = 0.02**2
+    honest = res.estimate(res.simple(), tau2=tau2)
+    assert honest.se**2 == pytest.approx(ref.se**2 + tau2 * (2 + 4 * 0.25), rel=1e-12)
+    w = res.cell_weights(res.simple())
+    assert w[("a", 2021)] == 1 and w[("b", 2018)] == 0.5 and len(w) == 6
+    # tau2 estimated with few degrees of freedom: Satterthwaite's t, a wider interval
+    t_est = res.estimate(res.simple(), tau2=tau2, tau2_df=4)
+    var_t = tau2 * 3
+    assert t_est.extra["df"] == pytest.approx(4 * (honest.se**2 / var_t) ** 2)
+    crit = stats.t.ppf(0.975, t_est.extra["df"])
+    assert t_est.ci_high - t_est.estimate == pytest.approx(crit * honest.se)
+    assert t_est.p_value > honest.p_value
+    # an estimated tau2 (variance.Tau2Result): the same t interval as did_2x2 with it
+    t2 = Tau2Result(0.02**2, 0.0003, 0.0, 0.002, 30, 30, 1, 40.0, 29, "dl")
+    mine = res.estimate(res.simple(), tau2=t2)
+    theirs = did_2x2(panel, treated={"a": 2021}, controls=["b", "c"], waves=[2018, 2021],
+                     tau2=t2)
+    assert mine.extra["df"] == pytest.approx(theirs.extra["df"], rel=1e-12)
+    assert mine.extra["df"] == pytest.approx(satterthwaite_df(ref.se**2, 3.0, t2), rel=1e-12)
+    for key in ("estimate", "se", "ci_low", "ci_high", "p_value", "mde"):
+        assert getattr(mine, key) == pytest.approx(getattr(theirs, key), rel=1e-10), key
+    with pytest.raises(InputError, match="tau2_df is given with a Tau2Result"):
+        res.estimate(res.simple(), tau2=t2, tau2_df=5)
+    with pytest.raises(InputError, match="no pre-treatment"):
+        res.pretest()
+
+
+def test_survey_att_gt_windows_missing_cells_and_errors() -> None:
+    waves = [2015, 2018, 2021, 2024]
+    rows = [{"area_id": a, "wave": w, "share": 0.3, "n": 100}
+            for a in ["t1", "t2", "t3", "c1", "c2"] for w in waves
+            if (a, w) not in {("t2", 2024), ("t3", 2015)}]
+    panel = pd.DataFrame(rows)
+    res = survey_att_gt(panel, treated={"t1": (2015, 2021), "t2": (2018, 2021),
+                                        "t3": (2015, 2018), "bad": (2021, 2018)},
+                        controls=["c1", "c2"], waves=waves)
+    tab = res.att_gt
+    # t1's work spanned 2018: that wave is neither before nor after, so no cell for it
+    t1 = tab[tab["pre_wave"] == 2015]
+    assert t1["time"].tolist() == [2021, 2024]
+    t2 = tab[tab["pre_wave"] == 2018]
+    assert t2["time"].tolist() == [2015, 2021]  # no 2024 value
+    assert t2.set_index("time").loc[2015, "event_time"] == -2
+    assert set(res.dropped["area_id"]) == {"t3", "bad"}
+    assert "no survey value in 2015" in res.dropped.set_index("area_id").loc["t3", "reason"]
+    np.testing.assert_allclose(res.cells["var"], 0.3 * 0.7 / 100)  # binomial from n
+    assert (tab["att"].abs() < 1e-12).all()
+    with pytest.raises(InputError, match="tau2 must be"):
+        res.vcov(-0.01)
+    with pytest.raises(InputError, match="tau2_df must be positive"):
+        res.estimate(res.simple(), tau2=0.01, tau2_df=0)
+    with pytest.raises(InputError, match="neither 'se' nor 'n'"):
+        survey_att_gt(panel.drop(columns="n"), treated={"t1": (2015, 2021)}, controls=["c1"],
+                      waves=waves)
+    with pytest.raises(MissingColumnError):
+        survey_att_gt(panel.drop(columns="share"), treated={}, controls=["c1"], waves=waves)

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from shapely.geometry import box
 
-from trygg_geo._errors import DataQualityWarning, InputError, MissingColumnError
+from trygg_geo._errors import CRSError, DataQualityWarning, InputError, MissingColumnError
 from trygg_geo.survey import (
     PANEL_COLUMNS,
     kish_n_eff,
@@ -166,6 +166,20 @@ def test_respondents_wide_with_coordinates_placed_in_areas(tmp_path: Path, areas
     p2 = _csv(tmp_path, "x;y;år;otrygg_kvall\n5000;50;2020;1\n", "out.csv")
     with pytest.raises(InputError, match=r"rows 2\).*outside every area"):
         survey_panel(read_survey(p2), areas=areas)
+
+
+def test_respondent_coordinates_need_a_crs(tmp_path: Path, areas: gpd.GeoDataFrame) -> None:
+    df = read_survey(_csv(tmp_path, "x;y;år;otrygg_kvall\n50;50;2020;1\n150;50;2020;0\n"))
+    bare = areas.set_crs(None, allow_override=True)
+    with pytest.raises(CRSError, match=r"^the respondent x/y: points_crs= is not given and the "
+                       r"area layer has no CRS \(coordinate reference system\)") as e:
+        survey_panel(df, areas=bare, min_n=1)
+    # the fix names the argument to give (with an example CRS), not a generic CRS sentence
+    assert e.value.fix is not None and "points_crs=" in e.value.fix and "EPSG:" in e.value.fix
+    panel = survey_panel(df, areas=areas, min_n=1, points_crs="SWEREF 99 TM")
+    assert panel["area_id"].tolist() == ["rinkeby", "tensta"]
+    with pytest.raises(CRSError, match="is not an exact CRS name"):
+        survey_panel(df, areas=areas, min_n=1, points_crs="SWEREF")
 
 
 def test_panel_matches_area_names_to_layer_ids(tmp_path: Path, areas: gpd.GeoDataFrame) -> None:

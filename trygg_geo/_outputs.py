@@ -41,13 +41,20 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pyogrio
+import rasterio
+from affine import Affine
+from pyproj import CRS
+
 from trygg_geo._atomic import atomic_path
-from trygg_geo._errors import OutputPathError
+from trygg_geo._crs import require_crs
+from trygg_geo._errors import InputError, OutputPathError
 
 if TYPE_CHECKING:
     from trygg_geo.config import Config
@@ -60,7 +67,11 @@ __all__ = [
     "check_outputs",
     "new_run_id",
     "planned_outputs",
+    "remove_stale_temps",
+    "stamp_geotiff",
     "verify_outputs",
+    "with_report_files",
+    "write_geotiff",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +79,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "korning.json"
 #: written beside the report by trygg_geo.report.write_report (a fixed name)
 REPORT_FIGURE = "rapport_trender.png"
+#: written beside the report by trygg_geo.report.write_report: every project (a fixed name)
+REPORT_CSV = "projekt.csv"
 STAGING_PREFIX = ".trygg-geo-staging-"
 _OWNER = ".owner"
 SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -153,12 +166,47 @@ def planned_outputs(cfg: Config) -> list[PlannedOutput]:
             (folder / o.report).with_suffix(".html"),
         ),
         PlannedOutput(
+            "[output] report (its PDF version, the report name with .pdf)",
+            (folder / o.report).with_suffix(".pdf"),
+        ),
+        PlannedOutput(
             f"[output] report (its figure, always named {REPORT_FIGURE})", folder / REPORT_FIGURE
+        ),
+        PlannedOutput(
+            f"[output] report (every project as CSV, always named {REPORT_CSV})",
+            folder / REPORT_CSV,
         ),
     ]
     if cfg.incidents is not None:
         out.append(PlannedOutput("[output] density", folder / o.density))
     out.append(PlannedOutput(f"the run manifest (always named {MANIFEST})", folder / MANIFEST))
+    return out
+
+
+def with_report_files(paths: Mapping[str, Path]) -> dict[str, Path]:
+    """``paths`` (``Results.paths``) with the report's HTML, PDF, figure and CSV after ``report``.
+
+    They are written beside ``rapport.md`` (same name, ``.html`` / ``.pdf``; the figure is
+    :data:`REPORT_FIGURE`, the projects :data:`REPORT_CSV`); only the files that exist are
+    added.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for name in ("rapport.md", "rapport.html", "rapport.pdf"):
+    ...     _ = (d / name).write_text("x")
+    >>> list(with_report_files({"map": d / "karta.html", "report": d / "rapport.md"}))
+    ['map', 'report', 'report_html', 'report_pdf']
+    """
+    out: dict[str, Path] = {}
+    for key, path in paths.items():
+        out[key] = path
+        if key == "report":
+            for extra, p in (("report_html", path.with_suffix(".html")),
+                             ("report_pdf", path.with_suffix(".pdf")),
+                             ("report_png", path.with_name(REPORT_FIGURE)),
+                             ("report_csv", path.with_name(REPORT_CSV))):
+                if p.is_file() and extra not in paths:
+                    out[extra] = p
     return out
 
 
@@ -301,13 +349,11 @@ def remove_stale(
     ``-journal``, ``-wal``, ``-shm``) and staging folders of runs that no longer run. Returns
     what was removed (and logs it).
     """
-    from trygg_geo.export import _remove_stale_temps
-
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for name in names:
-        removed += _remove_stale_temps(folder / name, older_than=older_than)
+        removed += remove_stale_temps(folder / name, older_than=older_than)
     for d in _stale_staging(folder, keep=keep):
         shutil.rmtree(d, ignore_errors=True)
         if not d.exists():
@@ -398,10 +444,171 @@ class OutputSet:
         return dict(self.committed)
 
 
-def stamp_geotiff(path: Path, run_id: str) -> None:
-    """Add the run id as a dataset tag (``TIFFTAG``-style GDAL metadata ``run_id``)."""
-    import rasterio
+# ------------------------------------------------------------------------------ files
 
+
+def remove_stale_temps(target: Path, *, older_than: float) -> list[Path]:
+    """Remove the hidden temporary files a killed earlier write left beside ``target``.
+
+    These are ``.<stem>.tmp-*<suffix>`` (:func:`trygg_geo._atomic.atomic_path`) and their
+    SQLite journals. Files touched since ``older_than`` (a concurrent writer's) are kept.
+    Returns the files removed.
+    """
+    removed: list[Path] = []
+    prefix = f".{target.stem}.tmp-"
+    if not target.parent.is_dir():
+        return removed
+    for f in target.parent.iterdir():
+        if not f.name.startswith(prefix):
+            continue
+        stem = re.sub(r"-(journal|wal|shm)$", "", f.name)
+        if not stem.endswith(target.suffix):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if f.stat().st_mtime < older_than:
+                f.unlink()
+                removed.append(f)
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted write: %s",
+                 len(removed), [f.name for f in removed])
+    return removed
+
+
+def _per_band(value: Any, bands: int, what: str, target: Path) -> list[Any]:
+    """One value for every band: a single value (str or mapping) is repeated."""
+    if value is None or isinstance(value, (str, Mapping)):
+        return [value] * bands
+    values = list(value)
+    if len(values) != bands:
+        raise InputError(f"{len(values)} {what} for {bands} bands.", file=target,
+                         fix=f"give one {what.rstrip('s')} per band, or one for all.")
+    return values
+
+
+def write_geotiff(
+    path: str | os.PathLike[str],
+    array: Any,
+    *,
+    transform: Affine,
+    crs: Any,
+    nodata: float | None = None,
+    dtype: str | None = None,
+    band_description: str | Sequence[str | None] | None = None,
+    units: str | Sequence[str | None] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    band_tags: Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None = None,
+) -> Path:
+    """Write a GeoTIFF atomically: the one raster writer of the package.
+
+    The file is written to a hidden temporary file beside ``path`` and renamed into place
+    (:func:`trygg_geo._atomic.atomic_path`), so a crash never leaves a half-written file;
+    temporary files that killed earlier writes left for ``path`` are removed afterwards.
+    The file is DEFLATE-compressed (with the floating-point or horizontal predictor) and
+    tiled in 256 x 256 blocks when both sides are at least 256 cells.
+
+    Parameters
+    ----------
+    path
+        The ``.tif`` file.
+    array
+        ``(rows, cols)`` for one band or ``(bands, rows, cols)``. Booleans are written as
+        uint8.
+    transform
+        The affine transform of the grid (e.g. ``rasterio.transform.from_origin``).
+    crs
+        The grid's CRS (required): anything :meth:`pyproj.CRS.from_user_input` reads.
+    nodata
+        The nodata value; by default NaN for a float array that holds NaN, else none.
+    dtype
+        Sample type in the file (e.g. ``"float32"``); default the array's.
+    band_description
+        Band description(s): one string for every band, or one per band.
+    units
+        Unit(s) of the values, one for every band or one per band.
+    tags
+        Dataset tags (GDAL metadata), e.g. ``{"run_id": run_id}``: the run id is then in the
+        file from the moment it appears, with no second write (:func:`stamp_geotiff`).
+    band_tags
+        Band tags: one mapping for every band, or one per band.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    CRSError
+        When ``crs`` is None.
+    InputError
+        An array that is not 2-D or 3-D with data, or a list of descriptions, units or band
+        tags whose length is not the number of bands.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, rasterio
+    >>> from affine import Affine
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "a.tif"
+    >>> _ = write_geotiff(out, np.eye(3), transform=Affine(10, 0, 0, 0, -10, 30),
+    ...                   crs="EPSG:3006", tags={"run_id": "20240101T000000Z-abcdef"})
+    >>> with rasterio.open(out) as src:
+    ...     src.crs.to_epsg(), src.tags()["run_id"], src.read(1).sum().item()
+    (3006, '20240101T000000Z-abcdef', 3.0)
+    """
+    target = Path(path)
+    grid_crs = require_crs(None if crs is None else CRS.from_user_input(crs),
+                           what="the raster to write", file=target)
+    arr = np.asarray(array)
+    if arr.dtype == bool:
+        arr = arr.astype("uint8")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    if arr.ndim != 3 or 0 in arr.shape:
+        raise InputError(f"the raster array has shape {np.shape(array)}.", file=target,
+                         fix="pass a 2-D (rows, cols) or 3-D (bands, rows, cols) array with data.")
+    bands, rows, cols = arr.shape
+    if nodata is None and arr.dtype.kind == "f" and bool(np.isnan(arr).any()):
+        nodata = float("nan")
+    descs = _per_band(band_description, bands, "descriptions", target)
+    unit_list = _per_band(units, bands, "units", target)
+    btags = _per_band(band_tags, bands, "band tags", target)
+    profile: dict[str, Any] = {
+        "driver": "GTiff", "height": rows, "width": cols, "count": bands,
+        "dtype": arr.dtype.name, "crs": grid_crs.to_wkt(),
+        "transform": transform, "nodata": nodata, "compress": "deflate",
+    }
+    if arr.dtype.kind == "f":
+        profile["predictor"] = 3  # floating-point predictor: better DEFLATE on smooth fields
+    elif arr.dtype.kind in "iu":
+        profile["predictor"] = 2
+    if rows >= 256 and cols >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    started = time.time()
+    with atomic_path(target) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(arr)
+        for i, (d, bt) in enumerate(zip(descs, btags, strict=True), start=1):
+            if d:
+                dst.set_band_description(i, d)
+            if bt:
+                dst.update_tags(i, **{str(k): str(v) for k, v in bt.items()})
+        if any(u is not None for u in unit_list):
+            dst.units = tuple(u or "" for u in unit_list)
+        if tags:
+            dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
+    remove_stale_temps(target, older_than=started)
+    log.debug("wrote %s (%d band(s), %dx%d)", target, bands, cols, rows)
+    return target
+
+
+def stamp_geotiff(path: Path, run_id: str) -> None:
+    """Add the run id to an existing GeoTIFF as a dataset tag (GDAL metadata ``run_id``).
+
+    For a file written now, pass ``tags={"run_id": run_id}`` to :func:`write_geotiff` (or
+    :meth:`trygg_geo.density.DensityRaster.to_geotiff`) instead: one write, no window in
+    which the file has no run id.
+    """
     with rasterio.open(path, "r+") as dst:
         dst.update_tags(run_id=run_id)
 
@@ -453,17 +660,13 @@ def _stamp_of(path: Path) -> set[str] | None:
     suffix = path.suffix.lower()
     try:
         if suffix == ".gpkg":
-            import pyogrio
-
             meta = pyogrio.read_info(path, layer=0).get("dataset_metadata") or {}
             return {meta["run_id"]} if "run_id" in meta else set()
         if suffix in (".tif", ".tiff"):
-            import rasterio
-
             with rasterio.open(path) as src:
                 rid = src.tags().get("run_id")
             return {rid} if rid else set()
-        if suffix in (".html", ".htm", ".md"):
+        if suffix in (".html", ".htm", ".md", ".csv"):
             return set(RUN_ID_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
     except Exception as exc:  # noqa: BLE001 - an unreadable file is reported, not raised
         log.info("could not read the run id of %s: %s", path, exc)

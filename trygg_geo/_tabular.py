@@ -26,18 +26,24 @@ Limits and checks (issue 9: every bad file gets a message or a flag, never a tra
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as _dt
+import gc
 import io
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trygg_geo._errors import (
     EmptyLayerError,
@@ -184,7 +190,7 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str, path: Path) -> str:
-    """The delimiter that splits the first rows into the most rows of one width (>1 field).
+    """The delimiter that splits the first rows into the most cells in rows of one width (>1 field).
 
     Each candidate is tried with a real CSV parser, with quotes respected (a tab or a comma
     inside a quoted cell does not win) and ignored (an unclosed quote does not hide the rows);
@@ -206,8 +212,10 @@ def _sniff_delimiter(text: str, path: Path) -> str:
             wide = [w for w in widths if w > 1]
             if not wide:
                 continue
-            modal = max(set(wide), key=lambda w: (wide.count(w), w))
-            score = (wide.count(modal), modal, -rank)
+            modal = max(set(wide), key=lambda w: (wide.count(w) * w, w))
+            # cells in rows of the modal width: a few two-field rows split at a tab or a quote
+            # inside a cell never beat the real table (the header and every row at full width)
+            score = (wide.count(modal) * modal, modal, -rank)
             if score > best:
                 best, choice = score, d
     return choice or _sniff_fallback(text)
@@ -287,9 +295,33 @@ def read_table(
             f"the {what} is empty.", file=p, fix="check that the right file was exported."
         )
     delim = _sniff_delimiter(text, p)
+    with _gc_paused():
+        return _table_from_text(text, delim, enc, p, what, find_header, config_section)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of cells (no cycles) are built.
+
+    Its full passes walk every list and string made so far; for a 100,000-row table they cost
+    as much as parsing it. The previous state is restored.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _table_from_text(text: str, delim: str, enc: str, p: Path, what: str,
+                     find_header: Callable[[list[str]], object] | None,
+                     config_section: str | None) -> Table:
+    """The table in ``text`` (CSV with ``delim``): header found, rows numbered as in the file."""
     rows, line_starts = _csv_rows(text, delim, p, what)
     # drop fully blank lines but keep their numbering
-    numbered = [(line_starts[i], r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    numbered = [(line_starts[i], r) for i, r in enumerate(rows) if "".join(r).strip()]
     if not numbered:
         raise EmptyLayerError(f"the {what} has no rows.", file=p)
     _refuse_runaway_quote(numbered, line_starts, delim, p, what)
@@ -308,14 +340,17 @@ def read_table(
     records = []
     src = []
     for n, r in numbered[k + 1:]:
-        if len(r) > width and any(c.strip() for c in r[width:]):
-            raise UnreadableFileError(
-                f"this row has {len(r)} cells but the header (row {numbered[k][0]}) has {width}.",
-                file=p, row=n,
-                fix=f"check for an unquoted '{delim}' inside a cell (quote the cell), "
-                "or a missing header.",
-            )
-        records.append((r + [""] * width)[:width])
+        if len(r) != width:
+            if len(r) > width and "".join(r[width:]).strip():
+                raise UnreadableFileError(
+                    f"this row has {len(r)} cells but the header (row {numbered[k][0]}) has "
+                    f"{width}.",
+                    file=p, row=n,
+                    fix=f"check for an unquoted '{delim}' inside a cell (quote the cell), "
+                    "or a missing header.",
+                )
+            r = (r + [""] * width)[:width]
+        records.append(r)
         src.append(n)
     frame = _to_text_frame(records, header, p)
     log.debug("read %s: %d rows, encoding %s, delimiter %r", p, len(frame), enc, delim)
@@ -356,7 +391,10 @@ def _refuse_runaway_quote(numbered: Sequence[tuple[int, Sequence[str]]], line_st
     A cell that spans three or more lines which each hold the delimiter is rows of the file read
     as one cell, not a comment with line breaks.
     """
-    for n, cells in numbered:
+    nexts = [n for n, _ in numbered[1:]] + [n + 4 for n, _ in numbered[-1:]]
+    for (n, cells), nxt in zip(numbered, nexts, strict=True):
+        if nxt - n < 4:
+            continue  # a record on fewer than four lines holds no cell with three line breaks
         for j, c in enumerate(cells):
             if c.count("\n") < 3:
                 continue
@@ -461,13 +499,18 @@ def _to_text_frame(
     records: Sequence[Sequence[object]], header: list[str], path: Path
 ) -> pd.DataFrame:
     cols = _column_names(header)
-    frame = pd.DataFrame(records, columns=cols, dtype=object)
-    for c in frame.columns:
-        s = frame[c].map(
-            lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v
-        )
-        frame[c] = s.astype(object).where(s.notna(), None)
-    return frame
+    data: dict[str, np.ndarray] = {}
+    by_column = list(zip(*records, strict=True)) if records else [()] * len(cols)
+    for c, cells in zip(cols, by_column, strict=True):
+        arr = np.empty(len(cells), dtype=object)
+        arr[:] = cells
+        # blank (white space only) cells are missing; each distinct text is looked at once
+        codes, uniques = pd.factorize(arr)
+        blank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True],
+                         dtype=bool)
+        arr[blank[codes]] = None  # code -1 (None) takes the last entry
+        data[c] = arr
+    return pd.DataFrame(data, columns=cols, dtype=object)
 
 
 def _excel_cell(v: object) -> object:
@@ -483,12 +526,6 @@ def _excel_cell(v: object) -> object:
 def _read_excel(p: Path, *, sheet: str | int | None, what: str,  # noqa: C901 - predates the gate; split planned (issue 10)
                 find_header: Callable[[list[str]], object] | None = None,
                 config_section: str | None = None) -> Table:
-    try:
-        import openpyxl
-    except ImportError as exc:  # pragma: no cover - a core dependency
-        raise UnreadableFileError(
-            "reading .xlsx needs openpyxl.", file=p, fix="pip install openpyxl"
-        ) from exc
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:
@@ -783,6 +820,185 @@ def _parse_one_number(text: str) -> float:
     return _parse_plain(_NUM_CLEAN.sub("", _clean_number_text(text)))
 
 
+# --- the vectorised path -------------------------------------------------------------------
+# Registers repeat values heavily, and most cells are written in a few clean forms. The parsers
+# below read each distinct cell once, read the clean forms of all distinct cells at once with
+# regular expressions (ASCII classes only, so that Python's and Arrow's engines agree), and hand
+# every cell the fast path does not recognise to the per-cell parser, so that every value, flag
+# and message is the per-cell parser's (tests/test_reader_fast.py compares the two).
+
+#: Use the vectorised path (True) or the per-cell parsers for every cell (False: the reference
+#: the fast path is tested and benchmarked against; the results are identical).
+FAST_PATH = True
+
+#: A plain number as registers write it: ``1250000``, ``1 250 000`` (space, no-break or narrow
+#: no-break space between groups of three), an optional decimal part after ``,`` or ``.``.
+_FAST_NUM = (
+    "(?P<int>[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3}){1,5}|[0-9]{1,15})"
+    "(?:[.,](?P<dec>[0-9]{1,12}))?"
+)
+_FAST_SEP = re.compile("[ \u00a0\u202f]")
+_FAST_NUMBER = f"^(?P<sign>-?){_FAST_NUM}$"
+_FAST_AMOUNT = f"^{_FAST_NUM}(?: ?(?P<unit>[A-Za-z]{{2,6}}))?$"
+#: Units the fast path reads (lower case), with their factor to kronor; the others (and
+#: ``tkr.``, ``kr:-``, ``tusen kr``) go to the per-cell parser.
+_FAST_UNITS = {"kr": 1.0, "sek": 1.0, "kronor": 1.0, "tkr": 1e3, "tsek": 1e3, "ksek": 1e3,
+               "kkr": 1e3, "mkr": 1e6, "msek": 1e6, "mnkr": 1e6}
+#: Date forms read at once: (pattern with groups y, m, d where present, default month, day).
+#: Each is the first of :data:`_DATE_FORMATS` (or of the later rules) that reads such a cell.
+_FAST_DATES: tuple[tuple[str, int, int], ...] = (
+    (r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?:[T ]00:00:00| 00:00)?$", 0, 0),
+    (r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$", 0, 0),
+    (r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$", 0, 0),
+    (r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$", 0, 0),
+    (r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})[ -](?P<y>[0-9]{4})$", 0, 0),
+    (r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})$", 0, 1),
+    (r"^(?P<y>[0-9]{4})/(?P<m>[0-9]{2})/(?P<d>[0-9]{2})$", 0, 0),
+    (r"^(?P<y>[0-9]{4})$", 7, 1),
+    (r"^(?P<mon>[A-Za-z]{3,9}) (?P<y>[0-9]{4})$", 0, 1),
+    (r"^(?P<d>[0-9]{1,2}) (?P<mon>[A-Za-z]{3,9}) (?P<y>[0-9]{4})$", 0, 0),
+)
+
+
+def _is_empty_cell(v: object) -> bool:
+    """The per-cell parsers' empty cell: None or a float NaN (anything else is read as text)."""
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-empty cells as ``(positions, codes, uniques)``.
+
+    Cell ``positions[k]`` is ``str(uniques[codes[k]])``; ``uniques`` holds each distinct text
+    once (as str).
+    """
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values.tolist()
+    miss = np.asarray(pd.isna(arr), dtype=bool)
+    for i in np.flatnonzero(miss).tolist():  # pd.NA and NaT are text ("<NA>") to the parsers
+        miss[i] = _is_empty_cell(arr[i])
+    pos = np.flatnonzero(~miss)
+    cells = arr[pos]
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=False) != "string":
+        strs = np.empty(len(cells), dtype=object)
+        strs[:] = [str(v) for v in cells]
+        cells = strs
+    codes, uniques = pd.factorize(cells)
+    return pos, np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _extract(uniques: np.ndarray, pattern: str) -> tuple[np.ndarray, dict[str, list[Any]]]:
+    """Match ``pattern`` (named groups, Arrow's RE2) against the distinct cells at once.
+
+    Returns the matched mask and each group's text per cell (None where unmatched). Only ASCII
+    spaces are trimmed first: a cell with other white space at its ends is read per cell.
+    """
+    try:
+        text = pc.utf8_trim(pa.array(uniques, type=pa.large_string()), " ")
+    except (pa.ArrowException, UnicodeError):  # a lone surrogate: every cell is read per cell
+        none: list[Any] = [None] * len(uniques)
+        return np.zeros(len(uniques), dtype=bool), dict.fromkeys(re.compile(pattern).groupindex,
+                                                                 none)
+    m = pc.extract_regex(text, pattern)
+    ok = np.asarray(m.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    names = [m.type.field(j).name for j in range(m.type.num_fields)]
+    groups = {g: m.field(g).to_pylist() for g in names}
+    for g in names:
+        groups[g] = [v if k else None for v, k in zip(groups[g], ok.tolist(), strict=True)]
+    return ok, groups
+
+
+def _number_values(ok: np.ndarray, groups: dict[str, list[Any]]) -> np.ndarray:
+    """The floats of the ``int``/``dec`` groups of :data:`_FAST_NUM` (NaN where unmatched).
+
+    Exactly what :func:`_parse_plain` returns for the same text: group separators dropped,
+    the decimal mark read as a point, and Python's (correctly rounded) ``float``.
+    """
+    out = np.full(len(ok), np.nan)
+    ints, decs = groups["int"], groups["dec"]
+    for k in np.flatnonzero(ok).tolist():
+        t = _FAST_SEP.sub("", ints[k])
+        out[k] = float(f"{t}.{decs[k]}" if decs[k] else t)
+    return out
+
+
+def _fast_numbers(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, read)`` for distinct number cells: ``read`` where the fast path read them."""
+    if not len(uniques):
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    ok, groups = _extract(uniques, _FAST_NUMBER)
+    vals = _number_values(ok, groups)
+    neg = np.array([s == "-" for s in groups["sign"]], dtype=bool)
+    vals[neg] = -vals[neg]
+    return vals, ok
+
+
+def _fast_amounts(uniques: np.ndarray, h_factor: float) -> tuple[np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """``(kronor, read, scaled)`` for distinct amount cells read by the fast path.
+
+    Cells the per-cell parser would flag (negative, above :data:`MAX_AMOUNT_SEK`) or refuse
+    (a kronor unit under a header in thousands) are left to it.
+    """
+    if not len(uniques):
+        return np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    ok, groups = _extract(uniques, _FAST_AMOUNT)
+    vals = _number_values(ok, groups)
+    units = [u.lower() if u else None for u in groups["unit"]]
+    has_unit = np.array([u is not None for u in units], dtype=bool)
+    c_factor = np.array([_FAST_UNITS.get(u, np.nan) if u else np.nan for u in units])
+    read = ok & (~has_unit | ~np.isnan(c_factor))
+    read &= ~(has_unit & (c_factor == 1.0) & (h_factor != 1.0))
+    factor = np.where(has_unit, c_factor, h_factor)
+    with np.errstate(all="ignore"):
+        vals = vals * factor
+    read &= np.isfinite(vals) & (vals <= MAX_AMOUNT_SEK)
+    return vals, read, read & has_unit & (factor != 1.0)
+
+
+def _fast_dates(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(datetime64[ns], read)`` for distinct date cells in the forms of :data:`_FAST_DATES`.
+
+    A cell whose numbers are no date (``2021-02-30``) or whose year is outside
+    :data:`DATE_YEARS` is left to the per-cell parser, which says why.
+    """
+    n = len(uniques)
+    y, m, d = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, np.int64)
+    hit = np.zeros(n, dtype=bool)
+    for pattern, month, day in _FAST_DATES:
+        todo = np.flatnonzero(~hit)
+        if not len(todo):
+            break
+        ok, g = _extract(uniques[todo], pattern)
+        for k in np.flatnonzero(ok).tolist():
+            mon = g["mon"][k].lower() if "mon" in g else None
+            if mon is not None and mon not in _SV_MONTHS:
+                continue
+            i = todo[k]
+            y[i] = int(g["y"][k])
+            m[i] = _SV_MONTHS[mon] if mon is not None else int(g["m"][k]) if "m" in g else month
+            d[i] = int(g["d"][k]) if "d" in g else day
+            hit[i] = True
+    hit &= (y >= DATE_YEARS[0]) & (y <= DATE_YEARS[1])
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if hit.any():
+        parsed = pd.to_datetime(pd.DataFrame({"year": y[hit], "month": m[hit], "day": d[hit]}),
+                                errors="coerce")
+        out[hit] = parsed.to_numpy(dtype="datetime64[ns]")
+        hit[hit] = parsed.notna().to_numpy(dtype=bool)
+    return out, hit
+
+
+def _number_cell(v: object) -> tuple[float, bool]:
+    """``(value, readable)`` of one non-empty cell, as :func:`parse_number` reads it."""
+    try:
+        f = _parse_one_number(str(v))
+    except (ValueError, OverflowError):
+        return np.nan, False
+    if not np.isfinite(f) and str(v).strip():
+        return np.nan, False
+    return f, True
+
+
 def parse_number(
     values: pd.Series, *, column: str, file: str | Path | None, rows: SourceRows
 ) -> tuple[pd.Series, list[tuple[int, str]]]:
@@ -793,21 +1009,32 @@ def parse_number(
     caller can flag it (nothing is silently lost). ``inf``, ``nan`` and numbers beyond the
     float range are not numbers here; a scaled unit (``12 tkr``) is not a plain number either
     (amounts are read with :func:`parse_amount`).
+
+    >>> vals, bad = parse_number(pd.Series(["1 250 000,50", None, "12,5", "tolv"]),
+    ...                          column="x", file=None, rows=[2, 3, 4, 5])
+    >>> vals.tolist()[::2], bad
+    ([1250000.5, 12.5], [(5, 'tolv')])
     """
     out = np.full(len(values), np.nan)
     bad: list[tuple[int, str]] = []
-    for i, v in enumerate(values.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        try:
-            f = _parse_one_number(str(v))
-        except (ValueError, OverflowError):
-            bad.append((int(rows[i]), str(v)))
-            continue
-        if not np.isfinite(f) and str(v).strip():
-            bad.append((int(rows[i]), str(v)))
-            continue
-        out[i] = f
+    if not FAST_PATH:
+        for i, v in enumerate(values.tolist()):
+            if _is_empty_cell(v):
+                continue
+            f, ok = _number_cell(v)
+            if ok:
+                out[i] = f
+            else:
+                bad.append((int(rows[i]), str(v)))
+        return pd.Series(out, index=values.index, name=values.name), bad
+    pos, codes, uniques = _distinct(values)
+    uvals, read = _fast_numbers(uniques)
+    uok = read.copy()
+    for k in np.flatnonzero(~read).tolist():
+        uvals[k], uok[k] = _number_cell(uniques[k])
+    out[pos] = uvals[codes]
+    for i in pos[~uok[codes]].tolist():
+        bad.append((int(rows[i]), str(values.iloc[i])))
     return pd.Series(out, index=values.index, name=values.name), bad
 
 
@@ -836,6 +1063,70 @@ class AmountResult:
     header_unit: tuple[float, str] | None
 
 
+#: What :func:`_amount_cell` found in a cell besides its value ("" = a plain amount).
+_BAD, _KRONOR_UNDER_UNIT = "bad", "kronor_under_unit"
+
+
+def _amount_cell(v: object, h_factor: float) -> tuple[float, str]:
+    """``(kronor, outcome)`` of one non-empty amount cell under a header in ``h_factor``.
+
+    The outcome is ``""`` (read), ``"amount_scaled"`` (read; the cell names its unit),
+    ``"amount_negative"``, ``"amount_not_finite"``, ``"amount_out_of_range"`` (value NaN),
+    :data:`_BAD` (not an amount) or :data:`_KRONOR_UNDER_UNIT` (kronor under a header in
+    thousands or millions).
+    """
+    t = _clean_number_text(str(v))
+    if not t:
+        return np.nan, ""
+    m = _CELL_UNIT.match(t) if len(t) < 200 else None
+    c_factor: float | None = None
+    num = t
+    if m is not None:
+        num, c_factor = m.group("num"), _unit_factor(m.group("unit"))
+    try:
+        x = _parse_plain(num)
+    except (ValueError, OverflowError):
+        return np.nan, _BAD
+    if c_factor is None:
+        factor = h_factor
+    elif c_factor == 1.0 and h_factor != 1.0:
+        return np.nan, _KRONOR_UNDER_UNIT
+    else:
+        factor = c_factor
+    with np.errstate(all="ignore"):
+        x = float(x) * factor
+    if not np.isfinite(x):
+        return np.nan, "amount_not_finite"
+    if x < 0:
+        return np.nan, "amount_negative"
+    if x > MAX_AMOUNT_SEK:
+        return np.nan, "amount_out_of_range"
+    return x, ("amount_scaled" if c_factor is not None and c_factor != 1.0 else "")
+
+
+def _amount_outcomes(values: pd.Series, h_factor: float) -> tuple[np.ndarray, list[str]]:
+    """Kronor and the outcome (see :func:`_amount_cell`) of every cell; "" for empty cells."""
+    out = np.full(len(values), np.nan)
+    outcome = [""] * len(values)
+    if not FAST_PATH:
+        for i, v in enumerate(values.tolist()):
+            if not _is_empty_cell(v):
+                out[i], outcome[i] = _amount_cell(v, h_factor)
+        return out, outcome
+    pos, codes, uniques = _distinct(values)
+    uvals, read, scaled = _fast_amounts(uniques, h_factor)
+    uout = np.where(scaled, "amount_scaled", "").astype(object)
+    for k in np.flatnonzero(~read).tolist():
+        uvals[k], uout[k] = _amount_cell(uniques[k], h_factor)
+    out[pos] = uvals[codes]
+    flagged = np.flatnonzero(uout != "")
+    if len(flagged):
+        mask = np.isin(codes, flagged)
+        for i, c in zip(pos[mask].tolist(), codes[mask].tolist(), strict=True):
+            outcome[i] = uout[c]
+    return out, outcome
+
+
 def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, rows: SourceRows,
                  header: str | None = None) -> AmountResult:
     """Parse amounts into kronor: units in the header or the cell are applied.
@@ -848,6 +1139,15 @@ def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, row
     InputError
         The header names two different units, or a cell says kronor under a header in
         thousands or millions (it is unclear which is meant).
+
+    Examples
+    --------
+    >>> res = parse_amount(pd.Series(["1 250 tkr", "3 MSEK", "80 000", "-5"]), column="Beviljat",
+    ...                    file=None, rows=[2, 3, 4, 5])
+    >>> res.values.tolist()[:3]
+    [1250000.0, 3000000.0, 80000.0]
+    >>> [(i, f) for i, f, _ in res.flags]
+    [(0, 'amount_scaled'), (1, 'amount_scaled'), (3, 'amount_negative')]
     """
     head = _DUP_SUFFIX.sub("", header if header is not None else column)
     try:
@@ -858,29 +1158,13 @@ def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, row
             file=file, column=column,
             fix="name one unit in the header (e.g. 'Beviljat (kr)') and write every amount in it.",
         ) from exc
-    h_factor = hu[0] if hu else 1.0
-    out = np.full(len(values), np.nan)
+    out, outcome = _amount_outcomes(values, hu[0] if hu else 1.0)
     bad: list[tuple[int, str]] = []
     flags: list[tuple[int, str, str]] = []
-    for i, v in enumerate(values.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        t = _clean_number_text(str(v))
-        if not t:
-            continue
-        m = _CELL_UNIT.match(t) if len(t) < 200 else None
-        c_factor: float | None = None
-        num = t
-        if m is not None:
-            num, c_factor = m.group("num"), _unit_factor(m.group("unit"))
-        try:
-            x = _parse_plain(num)
-        except (ValueError, OverflowError):
-            bad.append((int(rows[i]), str(v)))
-            continue
-        if c_factor is None:
-            factor = h_factor
-        elif c_factor == 1.0 and h_factor != 1.0:
+    cells = values.tolist()
+    for i in (i for i, o in enumerate(outcome) if o):
+        v, o = cells[i], outcome[i]
+        if o == _KRONOR_UNDER_UNIT:
             assert hu is not None
             raise InputError(
                 f"the header says the amounts are in {hu[1]}, but this cell says '{short(v)}' "
@@ -891,20 +1175,10 @@ def parse_amount(values: pd.Series, *, column: str, file: str | Path | None, row
                 fix=f"write the amount without a unit, in {hu[1]} as the header says, "
                 "or change the header to '(kr)' and write every amount in kronor.",
             )
+        if o == _BAD:
+            bad.append((int(rows[i]), str(v)))
         else:
-            factor = c_factor
-        with np.errstate(all="ignore"):
-            x = float(x) * factor
-        if not np.isfinite(x):
-            flags.append((i, "amount_not_finite", str(v)))
-        elif x < 0:
-            flags.append((i, "amount_negative", str(v)))
-        elif x > MAX_AMOUNT_SEK:
-            flags.append((i, "amount_out_of_range", str(v)))
-        else:
-            out[i] = x
-            if c_factor is not None and c_factor != 1.0:
-                flags.append((i, "amount_scaled", str(v)))
+            flags.append((i, o, str(v)))
     return AmountResult(
         values=pd.Series(out, index=values.index, name=values.name),
         bad=bad,
@@ -990,29 +1264,53 @@ class DateResult:
     out_of_range: list[tuple[int, str]]
 
 
+#: What :func:`_date_cell` found besides the date ("" = read or empty).
+_FAR = "out_of_range"
+
+
+def _date_cell(v: object) -> tuple[np.datetime64, str]:
+    """``(date, outcome)`` of one non-empty cell: outcome "", :data:`_BAD` or :data:`_FAR`."""
+    try:
+        return np.datetime64(_parse_one_date(str(v)), "ns"), ""
+    except _DateOutOfRange:
+        return np.datetime64("NaT", "ns"), _FAR
+    except (ValueError, TypeError, OverflowError):
+        return np.datetime64("NaT", "ns"), _BAD
+
+
 def parse_dates_checked(values: pd.Series, *, column: str, file: str | Path | None,
                         rows: SourceRows) -> DateResult:
     """Parse dates as municipalities write them (see :func:`parse_date`).
 
     Unreadable cells and out-of-range dates are kept apart.
+
+    >>> res = parse_dates_checked(pd.Series(["2021-03-15", "15/3 2021", "mars 2021", "2300-01-01",
+    ...                                      "igår"]), column="Start", file=None, rows=range(2, 7))
+    >>> [str(d.date()) for d in res.values[:3]], res.out_of_range, res.bad
+    (['2021-03-15', '2021-03-15', '2021-03-01'], [(5, '2300-01-01')], [(6, 'igår')])
     """
-    out: list[pd.Timestamp] = []
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    outcome = np.zeros(len(values), dtype=object)
+    outcome[:] = ""
+    if FAST_PATH:
+        pos, codes, uniques = _distinct(values)
+        uvals, read = _fast_dates(uniques)
+        uout = np.zeros(len(uniques), dtype=object)
+        uout[:] = ""
+        for k in np.flatnonzero(~read).tolist():
+            uvals[k], uout[k] = _date_cell(uniques[k])
+        out[pos] = uvals[codes]
+        outcome[pos] = uout[codes]
+    else:
+        for i, v in enumerate(values.tolist()):
+            if not _is_empty_cell(v):
+                out[i], outcome[i] = _date_cell(v)
     bad: list[tuple[int, str]] = []
     far: list[tuple[int, str]] = []
-    for i, v in enumerate(values.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append(pd.NaT)
-            continue
-        try:
-            out.append(_parse_one_date(str(v)))
-        except _DateOutOfRange:
-            out.append(pd.NaT)
-            far.append((int(rows[i]), str(v)))
-        except (ValueError, TypeError, OverflowError):
-            out.append(pd.NaT)
-            bad.append((int(rows[i]), str(v)))
-    series = pd.Series(pd.to_datetime(pd.Series(out, dtype=object)), index=values.index,
-                       name=values.name).astype("datetime64[ns]")
+    cells = values.tolist()
+    for i in np.flatnonzero(outcome != "").tolist():
+        (far if outcome[i] == _FAR else bad).append((int(rows[i]), str(cells[i])))
+    series = pd.Series(out, index=values.index, name=values.name, dtype="datetime64[ns]")
     return DateResult(values=series, bad=bad, out_of_range=far)
 
 

@@ -26,7 +26,9 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
+from rapidfuzz import fuzz, process
 
+from trygg_geo._crs import parse_crs, require_crs, require_projected, working_crs
 from trygg_geo._errors import (
     CRSError,
     DataQualityWarning,
@@ -34,19 +36,25 @@ from trygg_geo._errors import (
     InputError,
     MissingColumnError,
     MissingFileError,
+    Msg,
+    Number,
     UnreadableFileError,
+    msg,
 )
 from trygg_geo._tabular import fold_header, read_table
 from trygg_geo.interventions import fold_text
 
 __all__ = [
+    "ALIAS_MIN_SCORE",
+    "AREA_ALIASES",
     "REPORT_ATTR",
-    "WORKING_CRS",
     "AreaReport",
     "assign_parent",
     "check_areas",
     "clip_water",
+    "closest_area_name",
     "dissolve_hierarchy",
+    "is_total_name",
     "make_area_id",
     "match_area_keys",
     "read_areas",
@@ -57,9 +65,6 @@ log = logging.getLogger(__name__)
 
 REPORT_ATTR = "trygg_geo_report"
 """Key of the :class:`AreaReport` in ``GeoDataFrame.attrs``."""
-
-WORKING_CRS = "EPSG:3006"
-"""SWEREF 99 TM: the working CRS when a layer is not in a projected CRS."""
 
 _NAME_HEADERS = ("name", "namn", "omradesnamn", "omrade", "stadsdel", "stadsdelsnamn", "benamning",
                  "deso", "desonamn", "label")
@@ -104,27 +109,33 @@ class AreaReport:
         """True when there was nothing to repair and no overlaps or gaps."""
         return self.repairs.empty and self.overlaps.empty and self.gaps.empty
 
-    def summary(self) -> str:
-        """A one-paragraph human summary (English)."""
+    def summary(self, lang: str = "en") -> str:
+        """A one-paragraph human summary, in English or (``lang="sv"``) Swedish."""
+        return self.summary_msg().render(lang)
+
+    def summary_msg(self) -> Msg:
+        """The summary as a :class:`~trygg_geo._errors.Msg` (either language)."""
         parts = []
         if not self.repairs.empty:
             ids = ", ".join(self.repairs["area_id"].astype(str).head(10))
-            parts.append(f"{len(self.repairs)} invalid geometries ({ids})")
+            parts.append(msg("areas.invalid", n=len(self.repairs), ids=ids))
         if not self.overlaps.empty:
             top = self.overlaps.sort_values("overlap_m2", ascending=False).iloc[0]
-            parts.append(
-                f"{len(self.overlaps)} overlapping pairs (largest {top['overlap_m2']:.1f} m2 "
-                f"between {top['area_id_a']} and {top['area_id_b']})"
-            )
+            parts.append(msg("areas.overlaps", n=len(self.overlaps),
+                             m2=Number(float(top["overlap_m2"]), 1), a=top["area_id_a"],
+                             b=top["area_id_b"]))
         if not self.gaps.empty:
             top = self.gaps.sort_values("area_m2", ascending=False).iloc[0]
-            parts.append(
-                f"{len(self.gaps)} gaps (largest {top['area_m2']:.1f} m2, bordering "
-                f"{top['bordering']})"
-            )
+            parts.append(msg("areas.gaps", n=len(self.gaps), m2=Number(float(top["area_m2"]), 1),
+                             bordering=top["bordering"]))
         if not self.water.empty:
-            parts.append(f"water clipped from {len(self.water)} areas")
-        return "; ".join(parts) if parts else "no problems found"
+            parts.append(msg("areas.water", n=len(self.water)))
+        if not parts:
+            return msg("areas.no_problems")
+        out = parts[0]
+        for part in parts[1:]:
+            out = msg("err.join", a=out, b=msg("err.join", a="; ", b=part))
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """All findings as one long table.
@@ -343,14 +354,11 @@ def read_areas(
     out["parent"] = out["parent"].astype("string")
     out["source_row"] = out["source_row"].astype("Int64")
     _refuse_bad_geometries(out, p)
-    if not out.crs.is_projected:
-        log.info(
-            "%s: CRS %s is not projected; reprojecting to %s",
-            p.name,
-            out.crs.to_string(),
-            WORKING_CRS,
-        )
-        out = out.to_crs(WORKING_CRS)
+    wcrs = working_crs(None, out.crs)
+    if not wcrs.equals(out.crs):
+        log.info("%s: CRS %s is not projected in metres; reprojecting to %s", p.name,
+                 out.crs.to_string(), wcrs.to_string())
+        out = out.to_crs(wcrs)
 
     repairs = _repair(out, repair=repair)
     water_tab = _empty_water()
@@ -365,18 +373,15 @@ def read_areas(
 
 
 def _declare_crs(gdf: gpd.GeoDataFrame, crs: str | int | CRS | None, p: Path) -> gpd.GeoDataFrame:
+    declared = None if crs is None else parse_crs(crs, file=p, key="areas.crs")
     if gdf.crs is None:
-        if crs is None:
-            raise CRSError(
-                f"file '{p}': the area layer has no coordinate reference system (no .prj or CRS "
-                "metadata). Fix: give crs= (for example crs='EPSG:3006' for SWEREF 99 TM or "
-                "'EPSG:3011' for SWEREF 99 18 00 in Stockholm), or save the layer with its CRS."
-            )
-        return gdf.set_crs(crs)
-    if crs is not None and CRS.from_user_input(crs) != gdf.crs:
+        return gdf.set_crs(require_crs(declared, what="the area layer (no .prj or CRS metadata)",
+                                       file=p, key="areas.crs"))
+    if declared is not None and not declared.equals(gdf.crs):
         raise CRSError(
-            f"file '{p}': crs={crs!r} was declared but the file says {gdf.crs.to_string()}. "
-            "Fix: drop crs= (it is only for files without a CRS), or reproject the file."
+            f"crs={crs!r} was declared but the file says {gdf.crs.to_string()}.", file=p,
+            key="areas.crs",
+            fix="drop crs= (it is only for files without a CRS), or reproject the file.",
         )
     return gdf
 
@@ -479,8 +484,7 @@ def clip_water(
         if not wp.exists():
             raise MissingFileError(wp, what="water layer")
         water = gpd.read_file(wp, engine="pyogrio")
-    if water.crs is None:
-        raise CRSError("the water layer has no CRS. Fix: set one with water.set_crs(...).")
+    require_crs(water, what="the water layer")
     wg = np.asarray(water.to_crs(areas.crs).geometry.values)
     wg = wg[shapely.get_type_id(wg) >= 3]
     if len(wg) == 0:
@@ -526,9 +530,7 @@ def check_areas(areas: gpd.GeoDataFrame, *, area_id: str = "area_id",
     AreaReport
         ``repairs`` lists invalid geometries (action ``not_repaired``; nothing is changed here).
     """
-    if areas.crs is None or not areas.crs.is_projected:
-        raise CRSError("check_areas needs areas in a projected CRS (sizes are in m2). "
-                       "Fix: areas.to_crs('EPSG:3006').")
+    require_projected(areas, what="the area layer (sizes are in m2)")
     ids = areas[area_id].astype("string").to_numpy()
     geoms = np.asarray(areas.geometry.values)
     valid = shapely.is_valid(geoms)
@@ -586,14 +588,14 @@ def _act_on(rep: AreaReport, *, report: str, file: Path | None) -> None:
     if rep.ok:
         log.info("%s: areas checked, no problems found", file)
         return
-    text = f"area layer '{file}': {rep.summary()}. The details are in gdf.attrs['{REPORT_ATTR}']."
+    text = msg("warn.areas", file=file, summary=rep.summary_msg(), attr=REPORT_ATTR)
     if report == "raise":
-        raise InputError(rep.summary() + ".", file=file,
-                         fix="repair the layer in a GIS, or read it with report='warn'.")
+        raise InputError(msg("err.join", a=rep.summary_msg(), b="."), file=file,
+                         fix=msg("err.areas_report.fix"))
     if report == "warn":
-        warnings.warn(text, DataQualityWarning, stacklevel=3)
+        warnings.warn(DataQualityWarning(text), stacklevel=3)
     else:
-        log.warning(text)
+        log.warning("%s", text)
 
 
 # --------------------------------------------------------------------------- hierarchies
@@ -667,27 +669,211 @@ def read_hierarchy(
     return out.drop_duplicates(subset="child", ignore_index=True)
 
 
-def match_area_keys(keys: pd.Series, areas: pd.DataFrame, *, area_id: str = "area_id") -> pd.Series:
-    """Map area keys as people write them to the ids of ``areas``.
+#: Everyday names of Stockholm's stadsdelar -> the official name in the city's stadsdel layer
+#: (``../shared/data/stockholm_stadsdelar``, upper-case ``name``). Used by
+#: :func:`match_area_keys` after the ids and names of the layer, so a layer that really has an
+#: area called e.g. "Skarpnäck" (a stadsdelsområde layer) keeps it. An alias whose target is not
+#: in the layer at hand is ignored. Keys and targets are compared folded (case, diacritics,
+#: hyphens and spaces do not matter). Each entry and why:
+AREA_ALIASES: dict[str, str] = {
+    # "Vasastan" is what everyone says; the stadsdel is Vasastaden.
+    "Vasastan": "Vasastaden",
+    # Birkastan and Sibirien are everyday names of parts of Vasastaden.
+    "Birkastan": "Vasastaden",
+    "Sibirien": "Vasastaden",
+    # "Söder" is Södermalm.
+    "Söder": "Södermalm",
+    # "Gärdet" is Ladugårdsgärdet.
+    "Gärdet": "Ladugårdsgärdet",
+    # The stadsdel Skarpnäcks gård is called Skarpnäck in everyday speech.
+    "Skarpnäck": "Skarpnäcks gård",
+    # The layer abbreviates the name of Ulvsunda industriområde.
+    "Ulvsunda industriområde": "Ulvsunda industriomr",
+    # Hammarby sjöstad's core (south of Hammarby sjö) is the stadsdel Södra Hammarbyhamnen.
+    "Hammarby sjöstad": "Södra Hammarbyhamnen",
+    # "Staden mellan broarna" is the old name of Gamla stan.
+    "Staden mellan broarna": "Gamla stan",
+    # Kastellholmen belongs to the stadsdel Skeppsholmen.
+    "Kastellholmen": "Skeppsholmen",
+    # "Kungsholms stadsdel" (the genitive form in older documents) is Kungsholmen.
+    "Kungsholms stadsdel": "Kungsholmen",
+}
 
-    A key matches an ``area_id`` exactly, or an id or a ``name`` when case, diacritics and
-    punctuation are ignored ("Södermalm", "SÖDERMALM" and "sodermalm" all match the area
-    ``sodermalm``). Keys that match nothing give NA.
+
+def _area_key(text: str) -> str:
+    """The folded form names are compared in: no case, diacritics, punctuation or spaces.
+
+    >>> _area_key("Hägersten–Liljeholmen") == _area_key("HÄGERSTEN LILJEHOLMEN") == _area_key(
+    ...     "hagerstenliljeholmen")
+    True
+    """
+    return fold_text(text).replace(" ", "")
+
+
+def _is_missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+#: The rapidfuzz ``WRatio`` (0-100, on folded names) a survey name must reach with an area
+#: name before that area is suggested as its alias. "Östermalms stadsdel" -> ÖSTERMALM scores
+#: 90 and "Kungsholms stadsdel" -> KUNGSHOLMEN 81; "Stockholms stad" -> SÄTRA scores 64 and
+#: "Lärkstan" -> ÅRSTA 77, which are no suggestion.
+ALIAS_MIN_SCORE = 80.0
+
+#: Folded names of a whole city or a total row in a table of areas.
+_TOTAL_NAMES = {"totalt", "total", "totals", "summa", "samtliga", "alla", "hela staden",
+                "hela stockholm", "hela kommunen", "staden", "kommunen", "stockholm",
+                "stockholms stad", "stockholms kommun", "stockholms stad totalt", "riket",
+                "hela riket", "samtliga stadsdelar", "alla stadsdelar", "samtliga omraden",
+                "alla omraden", "stadsdelar totalt", "city total", "whole city"}
+
+
+def is_total_name(name: str) -> bool:
+    """True for a name that stands for the whole city (a total row), not for one area.
+
+    "Stockholms stad", "Hela staden", "Totalt", "Summa", "Göteborgs stad", "Solna kommun",
+    "Totalt Stockholm", in any case or spelling of å/ä/ö. Only names that matched no area are
+    tested, so a layer that really holds an area with such a name keeps it.
+
+    Examples
+    --------
+    >>> [is_total_name(n) for n in ("Stockholms stad", "HELA STADEN", "Totalt", "Solna kommun",
+    ...                             "Östermalm", "Gamla stan", "Norra Djurgårdsstaden")]
+    [True, True, True, True, False, False, False]
+    """
+    folded = " ".join(fold_text(name).split())
+    if folded in _TOTAL_NAMES:
+        return True
+    words = folded.split()
+    if not words:
+        return False
+    # "<town>s stad", "<town> kommun", "Totalt ...", "Summa ...", "Hela ..."
+    return (len(words) <= 3 and words[-1] in {"stad", "kommun", "totalt", "total"}) or \
+        words[0] in {"totalt", "summa", "hela", "samtliga"}
+
+
+def closest_area_name(text: str, areas: pd.DataFrame, *, area_id: str = "area_id",
+                      min_score: float = 0.0) -> str | None:
+    """The name (or id) in ``areas`` closest to ``text`` when folded; None for an empty layer.
+
+    Used in messages ("did you mean ..."). Scored with rapidfuzz's ``WRatio`` on folded text;
+    with ``min_score`` (e.g. :data:`ALIAS_MIN_SCORE`) None unless the best score reaches it,
+    so a suggestion is only made when it is convincing.
+
+    >>> areas = pd.DataFrame({"area_id": ["a", "b"], "name": ["VASASTADEN", "SÄTRA"]})
+    >>> closest_area_name("Vasastan", areas)
+    'VASASTADEN'
+    >>> closest_area_name("Stockholms stad", areas, min_score=ALIAS_MIN_SCORE) is None
+    True
+    """
+    col = "name" if "name" in areas else area_id
+    names = [str(n) for n in areas[col].dropna().unique()]
+    if not names:
+        return None
+    best = process.extractOne(fold_text(text), [fold_text(n) for n in names],
+                              scorer=fuzz.WRatio)
+    if best is None or best[1] < min_score:
+        return None
+    return names[best[2]]
+
+
+def match_area_keys(
+    keys: pd.Series,
+    areas: pd.DataFrame,
+    *,
+    area_id: str = "area_id",
+    aliases: Mapping[str, str] | None = None,
+) -> pd.Series:
+    """Map area keys as people write them to the ids of ``areas``: the one rule.
+
+    Used for survey areas, the register's district column and unplaced districts alike. A key
+    is tried, in this order:
+
+    1. an ``area_id`` exactly as written;
+    2. the user's ``aliases`` (``[survey] aliases`` in projekt.toml), so that an explicit alias
+       also redirects a name that exists in the layer;
+    3. an ``area_id``, then a ``name``, folded: case, spaces, hyphens and dashes, punctuation
+       and diacritics do not matter ("Södermalm", "SÖDERMALM" and "sodermalm" all match the
+       area ``sodermalm``; "Hägersten–Liljeholmen", "Hägersten Liljeholmen" and
+       "HÄGERSTEN-LILJEHOLMEN" are one name);
+    4. the built-in everyday names in :data:`AREA_ALIASES` ("Vasastan" -> "Vasastaden").
+
+    Parameters
+    ----------
+    keys
+        Area keys (names or ids) as written in a survey, a register or a table.
+    areas
+        The area layer, with ``area_id`` (or the column ``area_id=``) and usually ``name``.
+    area_id
+        The id column of ``areas``.
+    aliases
+        Alias -> area name or id. Extends :data:`AREA_ALIASES` and overrides an entry with the
+        same (folded) key.
+
+    Returns
+    -------
+    pandas.Series
+        The matched ``area_id`` per key (string dtype, same index); NA for keys that match
+        nothing and for missing keys.
+
+    Raises
+    ------
+    InputError
+        A user alias whose target is no area of the layer (listed, with the closest names).
+
+    Examples
+    --------
+    >>> areas = pd.DataFrame({"area_id": ["vasastaden", "gamla_stan", "ostermalm"],
+    ...                       "name": ["VASASTADEN", "GAMLA STAN", "ÖSTERMALM"]})
+    >>> keys = pd.Series(["Gamla stan", "Östermalm", "Vasastan", "Lärkstan", "Gamla-Stan"])
+    >>> match_area_keys(keys, areas).tolist()
+    ['gamla_stan', 'ostermalm', 'vasastaden', <NA>, 'gamla_stan']
+    >>> match_area_keys(pd.Series(["Lärkstan"]), areas, aliases={"Lärkstan": "Östermalm"}).tolist()
+    ['ostermalm']
     """
     ids = areas[area_id].astype("string")
     exact = set(ids.dropna().tolist())
-    lookup: dict[str, str] = {}
-    for col in ("name", area_id):  # ids win: assigned last
+    folded: dict[str, str] = {}
+    for col in ("name", area_id):  # ids win over names: assigned last
         if col in areas:
             for aid, key in zip(ids, areas[col], strict=True):
-                if pd.notna(key) and pd.notna(aid):
-                    lookup[fold_text(str(key))] = str(aid)
+                if not _is_missing(key) and not _is_missing(aid):
+                    folded[_area_key(str(key))] = str(aid)
+
+    def target(t: str) -> str | None:
+        return t if t in exact else folded.get(_area_key(t))
+
+    builtin = {_area_key(k): a for k, v in AREA_ALIASES.items() if (a := target(v)) is not None}
+    user: dict[str, str] = {}
+    bad: list[tuple[str, str]] = []
+    for k, v in (aliases or {}).items():
+        a = target(str(v))
+        if a is None:
+            bad.append((str(k), str(v)))
+        else:
+            user[_area_key(str(k))] = a
+    if bad:
+        txt = ", ".join(f"'{k}' = '{v}'" for k, v in bad[:20])
+        k0, v0 = bad[0]
+        near = closest_area_name(v0, areas, area_id=area_id)
+        raise InputError(
+            f"{len(bad)} area aliases point to no area of the area layer: {txt}.",
+            key="survey.aliases",
+            fix="write the name or id of an area of the area layer after '='"
+            + (f", e.g. \"{k0}\" = \"{near}\"." if near else "."),
+        )
 
     def one(k: object) -> object:
-        if k is None or k is pd.NA or (isinstance(k, float) and np.isnan(k)):
+        if _is_missing(k):
             return pd.NA
         t = str(k)
-        return t if t in exact else lookup.get(fold_text(t), pd.NA)
+        if t in exact:
+            return t
+        f = _area_key(t)
+        for table in (user, folded, builtin):
+            if f in table:
+                return table[f]
+        return pd.NA
 
     return keys.map(one).astype("string")
 

@@ -33,6 +33,8 @@ Example ``projekt.toml``::
     indicator = "otrygg_kvall"
     min_n = 30
     scale = "auto"             # auto | percent (0-100) | proportion (0-1)
+    [survey.aliases]           # optional: area name in the survey = area name or id
+    "Vasastan" = "Vasastaden"  # (common Stockholm names are built in: trygg_geo.areas)
 
     [incidents]                # optional
     path = "handelser.csv"
@@ -42,12 +44,32 @@ Example ``projekt.toml``::
     waves = [2015, 2018, 2021, 2024]
     wave_month = 9
     wave_day = 15
-    alpha = 0.05
+    level = 0.95               # confidence level of the intervals (0.5 < level < 1)
     # none | adjacent (contiguous areas) | distance (with spill_distance_m)
     spillover = "none"
 
     [output]
     folder = "resultat"
+    report_rows_per_area = 50  # the report lists at most so many projects per area ...
+    report_max_rows = 300      # ... and rows per table; every project is in projekt.csv
+
+    [map]
+    max_markers = 5000         # above this many investments the map shows sums per area
+
+    [plan]                     # trygg-geo planera (see trygg_geo.plan_outputs), and run
+    next_wave = 2027           # the wave that will measure the planned investments
+    expected_n = 150           # respondents per area next wave (omitted: each area's mean)
+    n_controls = 12
+    power = 0.8
+    past_register = "investeringar_hittills.csv"  # optional: investments already made
+    path = "plan/utvarderingsplan.gpkg"  # run: use this plan's pre-registered controls
+    [plan.effects]             # plausible effect per kind (proportions; negative = safer)
+    belysning = -0.04
+
+    [scale]                    # optional: geocoding, density and hot spots on dask
+    dask = true                # needs pip install 'trygg-geo[dask]'
+    scheduler = "tcp://schemalaggare.exempel:8786"  # an existing cluster; omitted: this machine
+    workers = 2                # worker processes on this machine (without scheduler)
 """
 
 from __future__ import annotations
@@ -55,8 +77,8 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import json
+import logging
 import math
-import re
 import tomllib
 import types
 import typing
@@ -66,7 +88,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from trygg_geo._errors import ConfigError, MissingFileError, UnknownConfigKeyError
+from trygg_geo._crs import parse_crs, require_projected
+from trygg_geo._errors import ConfigError, CRSError, MissingFileError, UnknownConfigKeyError
+from trygg_geo.interventions import CATALOGUE, check_kind_mapping
+from trygg_geo.survey import FIELDWORK_DAY, FIELDWORK_MONTH
 
 __all__ = [
     "AnalysisSection",
@@ -74,12 +99,20 @@ __all__ = [
     "Config",
     "GazetteerSection",
     "IncidentsSection",
+    "MapSection",
+    "PlacesSection",
+    "PrivacySection",
     "OutputSection",
+    "PlanSection",
     "ProjectSection",
     "RegisterSection",
+    "ReportsSection",
+    "ScaleSection",
     "SurveySection",
     "load_config",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,11 +138,18 @@ class AreasSection:
 
 @dataclass(frozen=True)
 class RegisterSection:
-    """[register]: the investment register, its sheet and its column names."""
+    """[register]: the investment register, its sheet, its column names and extra kind texts.
+
+    ``kinds`` maps a kind text as the register writes it to a catalogue kind id
+    (``[register.kinds]``, e.g. ``"Trygghetsvandring i parken" = "trygghetsvandring"``); it is
+    checked by :func:`trygg_geo.interventions.check_kind_mapping` and read before the built-in
+    synonyms (:func:`trygg_geo.interventions.match_kind`).
+    """
 
     path: Path
     sheet: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,13 +161,20 @@ class GazetteerSection:
 
 @dataclass(frozen=True)
 class SurveySection:
-    """[survey]: the survey file, the indicator, the minimum n and the share scale."""
+    """[survey]: the survey file, the indicator, the minimum n, the share scale and aliases.
+
+    ``aliases`` maps an area name as the survey writes it to an area name or id of the area
+    layer (``[survey.aliases]`` or ``aliases = {...}``); it extends and overrides
+    :data:`trygg_geo.areas.AREA_ALIASES`. ``indicator`` is also the indicator of every row of
+    a file without an indicator column (one question per file).
+    """
 
     path: Path
     indicator: str = "otrygg_kvall"
     min_n: int = 30
     scale: str = "auto"
     columns: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,28 +187,152 @@ class IncidentsSection:
 
 
 @dataclass(frozen=True)
+class ReportsSection:
+    """[reports]: places residents point out (safety walks, app reports), optional.
+
+    A CSV/Excel table with coordinates or addresses (geocoded like the register), or a vector
+    file; see :func:`trygg_geo.places.read_reports`.
+    """
+
+    path: Path
+    crs: str | None = None
+    layer: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlacesSection:
+    """[places]: the lägesbild of unsafe places: dark paths, hot spots over time, the ranking.
+
+    ``dark_paths`` computes mörka stråk from the gazetteer's OSM XML (paths without lighting:
+    ``lit=no``, or no ``lit`` tag and no street lamp within ``lamp_distance_m``).
+    ``cell_size`` is the grid of hot spots and of the ranking of places (``forslag_platser``),
+    whose ``weights`` (``reports``, ``incidents``, ``dark_m``, ``no_investment``) are shown
+    beside every ranked place; ``top`` places are kept. ``recent_years``: an investment
+    completed within so many years counts as recent in the ranking.
+    """
+
+    dark_paths: bool = True
+    lamp_distance_m: float = 30.0
+    cell_size: float = 250.0
+    weights: dict[str, float] = field(default_factory=dict)
+    top: int = 20
+    recent_years: int = 3
+
+
+@dataclass(frozen=True)
+class PrivacySection:
+    """[privacy]: what may be published about incident and report points.
+
+    No raw incident or report point (and no report free text) is written to a published
+    output unless ``publish_points`` (and ``publish_text``) is true; aggregates holding fewer
+    than ``min_count`` points are published without their count.
+    """
+
+    publish_points: bool = False
+    publish_text: bool = False
+    min_count: int = 3
+
+
+@dataclass(frozen=True)
 class AnalysisSection:
-    """[analysis]: the survey waves, the fieldwork date, alpha, seed and spillover."""
+    """[analysis]: the survey waves, the fieldwork date, the confidence level, seed, spillover.
+
+    ``level`` is the confidence level of every interval (default 0.95). A file that still
+    writes ``alpha = x`` is read as ``level = 1 - x`` (with one logged deprecation line);
+    ``icc`` is accepted and ignored (logged).
+
+    ``estimator`` chooses the kind rows' estimator: ``"auto"`` (default) takes the one the
+    design calls for (:func:`trygg_geo.effects.selection.choose_estimator`:
+    Callaway-Sant'Anna per kind with more than two waves, the 2x2 with two); ``"did_2x2"``
+    forces the pooled 2x2 over each kind's windows.
+    """
 
     waves: tuple[int, ...] = ()
-    wave_month: int = 9
-    wave_day: int = 15
-    alpha: float = 0.05
-    icc: float = 0.02
+    wave_month: int = FIELDWORK_MONTH
+    wave_day: int = FIELDWORK_DAY
+    level: float = 0.95
     seed: int = 0
     spillover: str = "none"
     spill_distance_m: float | None = None
+    estimator: str = "auto"
 
 
 @dataclass(frozen=True)
 class OutputSection:
-    """[output]: the output folder and the names of the files written there."""
+    """[output]: the output folder and the names of the files written there.
+
+    ``lantmateriet_key`` (optional) adds Lantmäteriet's topowebb as an online background the
+    map's reader can switch on; the key is then written into ``karta.html``.
+
+    The report lists at most ``report_rows_per_area`` projects per area (fewer when all areas
+    together would pass ``report_max_rows``) and every other long table (rows not placed,
+    duplicates, estimates, notes) at most ``report_max_rows`` rows, and says how many more
+    there are and where: ``projekt.csv`` beside the report holds every project (UTF-8 with
+    BOM, ``;``-separated, as Excel in Sweden reads it), the GeoPackage every investment. So
+    the report stays within 2 MB at any register size.
+    """
 
     folder: Path = Path(".")
     map: str = "karta.html"
     geopackage: str = "resultat.gpkg"
     report: str = "rapport.md"
     density: str = "tathet.tif"
+    lantmateriet_key: str | None = None
+    report_rows_per_area: int = 50
+    report_max_rows: int = 300
+
+
+@dataclass(frozen=True)
+class MapSection:
+    """[map]: how many investments ``karta.html`` draws one by one.
+
+    Above ``max_markers`` placed investments (points, lines and polygons together) the map
+    draws no marker, line or polygon per investment but, per area, the number of investments,
+    the money granted and spent and the kinds, with a note that every investment is in the
+    GeoPackage (layers ``investeringar_punkt``, ``investeringar_linje``,
+    ``investeringar_yta``). So the map stays within 5 MB at any register size.
+    """
+
+    max_markers: int = 5000
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """[plan]: planning the evaluation (``trygg-geo planera``) and keeping to the plan (``run``).
+
+    ``next_wave`` is the wave that will measure the planned investments (needed by
+    ``planera``); ``expected_n`` its respondents per area (omitted: each area's mean over the
+    past waves); ``n_controls`` the control areas to choose; ``power`` the target power;
+    ``effects`` the plausible effect per kind (``[plan.effects]``, proportions, negative =
+    safer; default :data:`trygg_geo.plan.PLANNING_EFFECTS`); ``past_register`` investments
+    already made (register format; their areas are no controls). ``path``: a written
+    ``utvarderingsplan.gpkg`` whose controls ``run`` uses instead of choosing its own.
+    """
+
+    next_wave: int | None = None
+    expected_n: float | None = None
+    n_controls: int = 12
+    power: float = 0.8
+    effects: dict[str, float] = field(default_factory=dict)
+    past_register: Path | None = None
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class ScaleSection:
+    """[scale]: geocoding, density and hot spots on dask (optional extra ``dask``).
+
+    With ``dask = true`` the register is geocoded in partitions (by the fuzzy stage's street
+    blocking key) and the incidents are binned and counted partition by partition, on the
+    Dask scheduler at ``scheduler`` (``"tcp://host:8786"``, an existing cluster) or, without
+    it, on a ``LocalCluster`` of ``workers`` processes started for the run. The results are
+    those of the in-memory path. See ``docs/skala-upp.md`` for when it pays off.
+    """
+
+    dask: bool = False
+    scheduler: str | None = None
+    workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -174,8 +345,14 @@ class Config:
     survey: SurveySection
     project: ProjectSection = field(default_factory=ProjectSection)
     incidents: IncidentsSection | None = None
+    reports: ReportsSection | None = None
+    places: PlacesSection = field(default_factory=PlacesSection)
+    privacy: PrivacySection = field(default_factory=PrivacySection)
     analysis: AnalysisSection = field(default_factory=AnalysisSection)
     output: OutputSection = field(default_factory=OutputSection)
+    map: MapSection = field(default_factory=MapSection)
+    plan: PlanSection | None = None
+    scale: ScaleSection = field(default_factory=ScaleSection)
     source: Path | None = None
 
     @classmethod
@@ -188,7 +365,10 @@ class Config:
         sections: dict[str, type] = {
             "project": ProjectSection, "areas": AreasSection, "register": RegisterSection,
             "gazetteer": GazetteerSection, "survey": SurveySection, "incidents": IncidentsSection,
-            "analysis": AnalysisSection, "output": OutputSection,
+            "analysis": AnalysisSection, "output": OutputSection, "reports": ReportsSection,
+            "places": PlacesSection, "privacy": PrivacySection, "plan": PlanSection,
+            "scale": ScaleSection,
+            "map": MapSection,
         }
         for key in data:
             if key not in sections:
@@ -205,6 +385,12 @@ class Config:
                     f"must be a table of keys. Fix: write a line [{name}] and the keys under it "
                     "(see the example in trygg_geo.config)."
                 )
+            if name == "analysis":
+                raw = _legacy_analysis_keys(raw, src)
+            if name == "register" and "kinds" in raw:
+                raw = {**raw, "kinds": _kinds(raw["kinds"], src=src)}
+            if name == "plan" and "effects" in raw:
+                raw = {**raw, "effects": _plan_effects(raw["effects"], src)}
             built[name] = _build(klass, raw, section=name, base=base, src=src)
         for required in ("areas", "register", "gazetteer", "survey"):
             if required not in built:
@@ -226,7 +412,7 @@ def _where(src: Path | None) -> str:
     return f"'{src}'" if src is not None else "the configuration"
 
 
-_PATH_FIELDS = {"path", "folder"}
+_PATH_FIELDS = {"path", "folder", "past_register"}
 
 # an example of a good value per key, used in the "Fix:" of a type error
 _EXAMPLES: dict[str, str] = {
@@ -238,18 +424,36 @@ _EXAMPLES: dict[str, str] = {
     "register.sheet": 'sheet = "2024" (a sheet name) or sheet = 0 (the first sheet)',
     "survey.indicator": 'indicator = "otrygg_kvall"',
     "survey.min_n": "min_n = 30",
-    "analysis.wave_month": "wave_month = 9",
-    "analysis.wave_day": "wave_day = 15",
-    "analysis.alpha": "alpha = 0.05",
-    "analysis.icc": "icc = 0.02",
+    "analysis.wave_month": f"wave_month = {FIELDWORK_MONTH}",
+    "analysis.wave_day": f"wave_day = {FIELDWORK_DAY}",
+    "analysis.level": "level = 0.95",
+    "analysis.alpha": "level = 0.95 (alpha is replaced by level = 1 - alpha)",
     "analysis.seed": "seed = 42",
     "analysis.spillover": 'spillover = "none"',
     "analysis.spill_distance_m": "spill_distance_m = 250",
+    "analysis.estimator": 'estimator = "auto"',
     "analysis.waves": "waves = [2015, 2018, 2021, 2024]",
     "output.map": 'map = "karta.html"',
+    "reports.crs": 'crs = "EPSG:3011"',
+    "places.lamp_distance_m": "lamp_distance_m = 30",
+    "places.cell_size": "cell_size = 250",
+    "places.top": "top = 20",
+    "places.recent_years": "recent_years = 3",
+    "privacy.min_count": "min_count = 3",
+    "plan.next_wave": "next_wave = 2027",
+    "plan.expected_n": "expected_n = 150",
+    "plan.n_controls": "n_controls = 12",
+    "plan.power": "power = 0.8",
     "output.geopackage": 'geopackage = "resultat.gpkg"',
     "output.report": 'report = "rapport.md"',
     "output.density": 'density = "tathet.tif"',
+    "output.lantmateriet_key": 'lantmateriet_key = "<your topowebb key>"',
+    "scale.dask": "dask = true",
+    "scale.scheduler": 'scheduler = "tcp://host:8786"',
+    "scale.workers": "workers = 2",
+    "map.max_markers": "max_markers = 5000",
+    "output.report_rows_per_area": "report_rows_per_area = 50",
+    "output.report_max_rows": "report_max_rows = 300",
 }
 
 
@@ -332,6 +536,16 @@ def _check_type(klass: type, section: str, key: str, value: Any, src: Path | Non
         if isinstance(value, str) or (_is_int(value) and value >= 0):
             return value
         raise _type_error(src, section, key, value, "a sheet name (text) or a sheet number from 0")
+    if allowed == {bool}:
+        if not isinstance(value, bool):
+            raise _type_error(src, section, key, value, "true or false")
+        return value
+    if section == "places" and key == "weights":
+        if not isinstance(value, Mapping) or not all(
+                _is_number(v) and math.isfinite(v) and v >= 0 for v in value.values()):
+            raise _type_error(src, section, key, value, "a table of weights >= 0",
+                              fix="write [places.weights] followed by e.g. reports = 0.4")
+        return {str(k): float(v) for k, v in value.items()}
     if allowed == {str}:
         if not isinstance(value, str):
             raise _type_error(src, section, key, value, "text (a quoted string)")
@@ -350,6 +564,57 @@ def _check_type(klass: type, section: str, key: str, value: Any, src: Path | Non
             raise _type_error(src, section, key, value, "a finite number")
         return float(value)
     return value  # pragma: no cover - every other field is checked by _build
+
+
+def _plan_effects(value: Any, src: Path | None) -> dict[str, float]:
+    """``[plan.effects]``: kind id -> plausible effect (a finite proportion, -1 to 1)."""
+    fix = "write [plan.effects] followed by e.g. belysning = -0.04 (proportions; negative = safer)"
+    if not isinstance(value, Mapping) or not all(
+            _is_number(v) and math.isfinite(v) and -1 < v < 1 for v in value.values()):
+        raise _type_error(src, "plan", "effects", value,
+                          "a table of effects between -1 and 1", fix=fix)
+    unknown = [str(k) for k in value if str(k) not in CATALOGUE and str(k) != "annat"]
+    if unknown:
+        raise ConfigError(f"{_where(src)}: [plan.effects] {unknown[0]} is not a kind. Fix: use "
+                          f"the kinds {', '.join([*CATALOGUE, 'annat'])}.")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _legacy_analysis_keys(raw: Mapping[str, Any], src: Path | None) -> dict[str, Any]:
+    """[analysis] with the old keys translated.
+
+    ``alpha = x`` is read as ``level = 1 - x``; ``icc`` is dropped. Each is logged once;
+    writing both ``alpha`` and ``level`` is an error.
+    """
+    out = dict(raw)
+    if "icc" in out:
+        del out["icc"]
+        log.warning("%s: [analysis] icc is ignored and no longer used (the between-district "
+                    "variation is estimated from the data); remove the line.", _where(src))
+    if "alpha" not in out:
+        return out
+    alpha = out.pop("alpha")
+    if "level" in out:
+        raise ConfigError(
+            f"{_where(src)}: [analysis] has both alpha = {_toml_literal(alpha)} and level = "
+            f"{_toml_literal(out['level'])}. Fix: keep only level (level = 1 - alpha, e.g. "
+            "level = 0.95), and remove alpha."
+        )
+    if not _is_number(alpha):
+        raise _type_error(src, "analysis", "alpha", alpha, "a number")
+    if not math.isfinite(alpha):
+        raise _type_error(src, "analysis", "alpha", alpha, "a finite number")
+    level = round(1 - float(alpha), 12)
+    if not 0.5 < level < 1:
+        raise ConfigError(
+            f"{_where(src)}: [analysis] alpha = {alpha:g} means level = {level:g}, but level "
+            "must be more than 0.5 and less than 1. Fix: write level = 0.95 (95 % intervals) "
+            "instead of alpha."
+        )
+    log.warning("%s: [analysis] alpha = %g is deprecated; read as level = %g. Write level = %g "
+                "instead.", _where(src), alpha, level, level)
+    out["level"] = level
+    return out
 
 
 def _build(
@@ -389,6 +654,8 @@ def _build(
                     'granted_sek = "Beviljat 2024" (the header in quotes).'
                 )
             value = dict(value)
+        elif key == "aliases":
+            value = _aliases(value, section=section, src=src)
         elif key == "waves":
             if not isinstance(value, list) or not all(_is_int(v) for v in value) or len(value) < 2:
                 raise _type_error(
@@ -426,54 +693,104 @@ def _build(
         raise ConfigError(f"{_where(src)}: [{section}]: {exc}") from exc
 
 
-_CRS_FIX = ('use an EPSG code, e.g. crs = "EPSG:3006" (SWEREF 99 TM) or crs = "EPSG:3011" '
-            "(SWEREF 99 18 00, Stockholm)")
-_FOLD = re.compile(r"[\s_\-]+")
+def _aliases(value: Any, *, section: str, src: Path | None) -> dict[str, str]:
+    """``[survey] aliases``: a table of area name as written -> area name or id (both text)."""
+    example = f'[{section}.aliases] followed by "Vasastan" = "Vasastaden"'
+    if not isinstance(value, Mapping):
+        raise _type_error(src, section, "aliases", value, "a table of names",
+                          fix=f"write {example}")
+    bad = [(k, v) for k, v in value.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        k, v = bad[0]
+        raise ConfigError(
+            f"{_where(src)}: [{section}.aliases] \"{k}\" = {_toml_literal(v)} is "
+            f"{'empty text' if isinstance(v, str) else _toml_type(v)}, but an alias "
+            "must name an area of the area layer (its name or id, as text). "
+            f'Fix: write "{k}" = "<area name>", e.g. {example}.'
+        )
+    blank = [k for k in value if not str(k).strip()]
+    if blank:
+        raise ConfigError(f"{_where(src)}: [{section}.aliases] has an empty name before '='. "
+                          f"Fix: write the area name as the survey writes it, e.g. {example}.")
+    return {str(k): str(v) for k, v in value.items()}
 
 
-def check_crs_text(value: str, *, key: str, src: Path | None, projected: bool = False) -> None:
-    """Refuse a CRS string that pyproj cannot read, or reads only by a loose name search.
-
-    pyproj resolves a bare name by a fuzzy search ("SWEREF" becomes the geographic SWEREF99,
-    EPSG:4619), so a name is accepted only when it is the CRS's own name (spaces ignored).
-    """
-    import pyproj
-
-    text = value.strip()
-    section, _, name = key.partition(".")
-    where = f"{_where(src)}: [{section}] {name} = {_toml_literal(value)}"
-    if not text:
-        raise ConfigError(f"{where} is empty. Fix: {_CRS_FIX}, or remove the key.")
+def _kinds(value: Any, *, src: Path | None) -> dict[str, str]:
+    """``[register.kinds]``: register text -> kind id, every id in the catalogue."""
+    if not isinstance(value, Mapping):
+        raise _type_error(src, "register", "kinds", value, "a table of kind texts",
+                          fix='write [register.kinds] and under it lines such as '
+                          '"Trygghetsvandring i parken" = "trygghetsvandring"')
     try:
-        crs = pyproj.CRS.from_user_input(text)
-    except (pyproj.exceptions.CRSError, ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{where} names no coordinate reference system that pyproj knows. Fix: {_CRS_FIX}."
-        ) from exc
-    coded = re.fullmatch(r"(?i)\s*([a-z]+:\s*)?\d+\s*", text) is not None
-    structured = (
-        text.lstrip().startswith(("+", "{")) or "[" in text or text.lower().startswith("urn:")
-    )
-    if (
-        not coded
-        and not structured
-        and _FOLD.sub("", crs.name.lower()) != _FOLD.sub("", text.lower())
-    ):
-        code = crs.to_epsg()
-        raise ConfigError(
-            f"{where} is not an exact CRS name (pyproj would guess '{crs.name}'"
-            + (f", EPSG:{code}" if code else "") + f"). Fix: {_CRS_FIX}."
-        )
-    if projected and not crs.is_projected:
-        raise ConfigError(
-            f"{where} is {crs.name}, a geographic CRS in degrees, but the working CRS must be "
-            f"projected (metres) for distances and densities. Fix: {_CRS_FIX}."
-        )
+        return check_kind_mapping(value)
+    except ValueError as exc:
+        raise ConfigError(f"{_where(src)}: [register.kinds] {exc}") from exc
 
 
-def _check_values(cfg: Config, src: Path | None) -> None:  # noqa: C901 - predates the gate; split planned (issue 10)
+def _check_crs(value: str, *, key: str, src: Path | None, projected: bool) -> None:
+    """Refuse a CRS that :func:`trygg_geo._crs.parse_crs` cannot read.
+
+    For the working CRS, also one that is not projected in metres. The error is a
+    :class:`ConfigError` with the message of the CRS check.
+    """
+    try:
+        crs = parse_crs(value, file=src, key=key)
+        if projected:
+            require_projected(crs, what="the working CRS", file=src, key=key)
+    except CRSError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _check_scale(scale: ScaleSection, w: str) -> None:
+    """[scale] workers and the scheduler address."""
+    if scale.workers < 1:
+        raise ConfigError(f"{w}: [scale] workers = {scale.workers} is too small (at least 1). "
+                          "Fix: write workers = 2.")
+    if scale.scheduler is not None and "://" not in scale.scheduler:
+        raise ConfigError(f"{w}: [scale] scheduler = {scale.scheduler!r} is not a scheduler "
+                          "address. Fix: write the address the Dask scheduler prints, e.g. "
+                          'scheduler = "tcp://10.0.0.5:8786", or leave it out to use this '
+                          "machine.")
+
+
+def _check_values(cfg: Config, src: Path | None) -> None:
     """Ranges and choices, after the types are known to be right."""
     w = _where(src)
+    _check_project(cfg, w, src)
+    _check_survey(cfg.survey, w)
+    _check_spillover(cfg.analysis, w)
+    _check_analysis_numbers(cfg.analysis, w)
+    _check_wave_date(cfg.analysis, w)
+    _check_scale(cfg.scale, w)
+    for section, key, least in (("map", "max_markers", 0), ("output", "report_rows_per_area", 1),
+                                ("output", "report_max_rows", 1)):
+        value = getattr(getattr(cfg, section), key)
+        if value < least:
+            raise ConfigError(f"{w}: [{section}] {key} = {value} is too small (at least {least}). "
+                              f"Fix: write {_EXAMPLES[f'{section}.{key}']} (the default).")
+    if cfg.plan is not None:
+        _check_plan(cfg.plan, w)
+
+
+def _check_plan(plan: PlanSection, w: str) -> None:
+    """[plan] next_wave, expected_n, n_controls and power."""
+    if plan.next_wave is not None and not 1900 <= plan.next_wave <= 2200:
+        raise ConfigError(f"{w}: [plan] next_wave = {plan.next_wave} is not a survey year. "
+                          f"Fix: write {_EXAMPLES['plan.next_wave']}.")
+    if plan.expected_n is not None and not plan.expected_n > 0:
+        raise ConfigError(f"{w}: [plan] expected_n = {plan.expected_n:g}, but respondents must "
+                          "be more than 0. Fix: write expected_n = 150, or remove the line for "
+                          "each area's mean over the past waves.")
+    if plan.n_controls < 2:
+        raise ConfigError(f"{w}: [plan] n_controls = {plan.n_controls}, but a comparison needs "
+                          "at least 2 control areas. Fix: write n_controls = 12.")
+    if not 0.5 <= plan.power < 1:
+        raise ConfigError(f"{w}: [plan] power = {plan.power:g}, but power must be from 0.5 to "
+                          "below 1. Fix: write power = 0.8.")
+
+
+def _check_project(cfg: Config, w: str, src: Path | None) -> None:
+    """[project] language, and every CRS the config names (project, areas, incidents)."""
     lang = cfg.project.language
     if lang not in ("sv", "en"):
         raise ConfigError(f"{w}: [project] language = '{lang}'. Fix: use 'sv' or 'en'.")
@@ -483,22 +800,29 @@ def _check_values(cfg: Config, src: Path | None) -> None:  # noqa: C901 - predat
         ("incidents.crs", cfg.incidents.crs if cfg.incidents else None, False),
     ):
         if value is not None:
-            check_crs_text(value, key=key, src=src, projected=projected)
-    if not cfg.survey.indicator.strip():
+            _check_crs(value, key=key, src=src, projected=projected)
+
+
+def _check_survey(survey: SurveySection, w: str) -> None:
+    """[survey] indicator, scale and min_n."""
+    if not survey.indicator.strip():
         raise ConfigError(
             f"{w}: [survey] indicator is empty. Fix: write {_EXAMPLES['survey.indicator']}."
         )
-    if cfg.survey.scale not in ("auto", "percent", "proportion"):
+    if survey.scale not in ("auto", "percent", "proportion"):
         raise ConfigError(
-            f"{w}: [survey] scale = '{cfg.survey.scale}'. Fix: use 'auto' (decided from the "
+            f"{w}: [survey] scale = '{survey.scale}'. Fix: use 'auto' (decided from the "
             "header and all values), 'percent' (0-100) or 'proportion' (0-1)."
         )
-    if cfg.survey.min_n < 1:
+    if survey.min_n < 1:
         raise ConfigError(
-            f"{w}: [survey] min_n = {cfg.survey.min_n}, but min_n must be at least 1. "
+            f"{w}: [survey] min_n = {survey.min_n}, but min_n must be at least 1. "
             "Fix: write min_n = 30 (the smallest number of respondents that is published)."
         )
-    an = cfg.analysis
+
+
+def _check_spillover(an: AnalysisSection, w: str) -> None:
+    """[analysis] spillover and spill_distance_m, alone and together."""
     if an.spillover not in ("none", "adjacent", "distance"):
         raise ConfigError(f"{w}: [analysis] spillover = '{an.spillover}'. "
                           "Fix: use 'none', 'adjacent' or 'distance' (with spill_distance_m).")
@@ -507,36 +831,41 @@ def _check_values(cfg: Config, src: Path | None) -> None:  # noqa: C901 - predat
             f"{w}: [analysis] spill_distance_m = {an.spill_distance_m:g}, but a distance must be "
             "more than 0 metres. Fix: write spill_distance_m = 250 (metres), or remove the key."
         )
+    if an.estimator not in ("auto", "did_2x2"):
+        raise ConfigError(f"{w}: [analysis] estimator = '{an.estimator}'. "
+                          "Fix: use 'auto' (the design's estimator) or 'did_2x2'.")
     if an.spillover == "distance" and not an.spill_distance_m:
         raise ConfigError(f"{w}: [analysis] spillover = 'distance' needs spill_distance_m. "
                           "Fix: add spill_distance_m = 250 (metres) under [analysis].")
-    if not 0 < an.alpha < 0.5:
+
+
+def _check_analysis_numbers(an: AnalysisSection, w: str) -> None:
+    """[analysis] level and seed."""
+    if not 0.5 < an.level < 1:
         raise ConfigError(
-            f"{w}: [analysis] alpha = {an.alpha:g}, but alpha must be between 0 and 0.5. "
-            "Fix: write alpha = 0.05 (95 % intervals)."
-        )
-    if not 0 <= an.icc < 1:
-        raise ConfigError(
-            f"{w}: [analysis] icc = {an.icc:g}, but the intra-cluster correlation must be from 0 "
-            "up to (not including) 1. Fix: write icc = 0.02."
+            f"{w}: [analysis] level = {an.level:g}, but level must be more than 0.5 and less "
+            "than 1. Fix: write level = 0.95 (95 % intervals) or level = 0.9."
         )
     if not 0 <= an.seed < 2**32:
         raise ConfigError(
             f"{w}: [analysis] seed = {an.seed}, but a seed must be from 0 to 4294967295. "
             "Fix: write seed = 42 (any whole number in that range)."
         )
+
+
+def _check_wave_date(an: AnalysisSection, w: str) -> None:
+    """[analysis] wave_month and wave_day: the fieldwork date must exist in every wave year."""
     if not 1 <= an.wave_month <= 12:
         raise ConfigError(f"{w}: [analysis] wave_month = {an.wave_month}, but a month is 1 to 12. "
-                          "Fix: write wave_month = 9 (September).")
+                          f"Fix: write wave_month = {FIELDWORK_MONTH}.")
     years = an.waves or (2023,)  # without waves, the day must exist in an ordinary year
     for year in years:
         last = calendar.monthrange(year, an.wave_month)[1]
         if not 1 <= an.wave_day <= last:
             raise ConfigError(
                 f"{w}: [analysis] wave_day = {an.wave_day}, but month {an.wave_month} of {year} "
-                "has days 1 to "
-                f"{last}. Fix: write wave_day = 15 (or another day that exists in month "
-                f"{an.wave_month})."
+                f"has days 1 to {last}. Fix: write wave_day = {FIELDWORK_DAY} (or another day "
+                f"that exists in month {an.wave_month})."
             )
 
 

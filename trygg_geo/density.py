@@ -49,7 +49,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -59,16 +59,19 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 from pyproj import CRS
+from rasterio.features import rasterize
+from rasterio.windows import Window
 from scipy import signal
 
-from trygg_geo._atomic import atomic_path
+from trygg_geo._crs import require_crs, require_projected
 from trygg_geo._errors import (
-    CRSError,
     DataQualityWarning,
     EmptyLayerError,
     InputError,
     MissingColumnError,
 )
+from trygg_geo._i18n import text
+from trygg_geo._outputs import write_geotiff
 
 __all__ = [
     "DENSITY_UNIT",
@@ -187,16 +190,10 @@ class DensityRaster:
         )
 
     def describe(self, *, lang: str = "sv") -> str:
-        """The default band description (Swedish unless ``lang="en"``)."""
-        if lang == "en":
-            return (
-                f"Incident density ({self.unit}); {self.kernel} kernel, "
-                f"bandwidth {self.bandwidth:.0f} m, cell {self.cell_size:g} m, n={self.n_points}"
-            )
-        return (
-            f"Täthet av händelser (antal per km²); kärna {self.kernel}, "
-            f"bandbredd {self.bandwidth:.0f} m, cell {self.cell_size:g} m, n={self.n_points}"
-        )
+        """The default band description (``"sv"`` or ``"en"``; text ``density.describe``)."""
+        unit = text("density.unit", lang) if self.unit == DENSITY_UNIT else self.unit
+        return text("density.describe", lang, unit=unit, kernel=self.kernel,
+                    bandwidth=self.bandwidth, cell_size=self.cell_size, n_points=self.n_points)
 
     def to_geotiff(
         self,
@@ -205,6 +202,7 @@ class DensityRaster:
         description: str | None = None,
         lang: str = "sv",
         dtype: Literal["float32", "float64"] = "float32",
+        tags: Mapping[str, Any] | None = None,
     ) -> Path:
         """Write the raster as a single-band GeoTIFF, atomically.
 
@@ -220,44 +218,38 @@ class DensityRaster:
         dtype
             Sample type in the file. ``float32`` (the default) keeps 7 significant digits,
             which is ample for a density, at half the size.
+        tags
+            Dataset tags written with the file, e.g. ``{"run_id": run_id}`` (the pipeline's
+            run id, so the file never exists without it).
 
         Returns
         -------
         Path
-            The written file. Band 1 carries the description, the unit (``units``), the nodata
-            value :data:`NODATA`, and tags ``kernel``, ``bandwidth_m``, ``cell_size_m``,
-            ``bandwidth_rule``, ``n_points``.
+            The written file (:func:`trygg_geo._outputs.write_geotiff`: DEFLATE, tiled when
+            large). Band 1 carries the description, the unit (``units``), the nodata value
+            :data:`NODATA`, and tags ``kernel``, ``bandwidth_m``, ``cell_size_m``,
+            ``bandwidth_rule``, ``n_points``; the dataset carries ``tags``.
         """
-        import rasterio
-
         path = Path(path)
         rows, cols = self.shape
-        profile: dict[str, Any] = {
-            "driver": "GTiff",
-            "height": rows,
-            "width": cols,
-            "count": 1,
-            "dtype": dtype,
-            "crs": self.crs,
-            "transform": self.transform,
-            "nodata": NODATA,
-            "compress": "deflate",
-        }
-        if rows >= 256 and cols >= 256:
-            profile.update(tiled=True, blockxsize=256, blockysize=256)
-        text = description if description is not None else self.describe(lang=lang)
-        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(self.array.astype(dtype), 1)
-            dst.set_band_description(1, text)
-            dst.units = (self.unit,)
-            dst.update_tags(
-                1,
-                kernel=self.kernel,
-                bandwidth_m=f"{self.bandwidth:.3f}",
-                cell_size_m=f"{self.cell_size:g}",
-                bandwidth_rule=self.bandwidth_rule,
-                n_points=str(self.n_points),
-            )
+        write_geotiff(
+            path,
+            self.array,
+            transform=self.transform,
+            crs=self.crs,
+            nodata=NODATA,
+            dtype=dtype,
+            band_description=description if description is not None else self.describe(lang=lang),
+            units=self.unit,
+            tags=tags,
+            band_tags={
+                "kernel": self.kernel,
+                "bandwidth_m": f"{self.bandwidth:.3f}",
+                "cell_size_m": f"{self.cell_size:g}",
+                "bandwidth_rule": self.bandwidth_rule,
+                "n_points": str(self.n_points),
+            },
+        )
         logger.info("wrote density raster %s (%d x %d cells)", path, rows, cols)
         return path
 
@@ -277,7 +269,7 @@ def _check_points(points: gpd.GeoDataFrame, *, what: str = "points") -> np.ndarr
             f"the {what} layer has no rows, so there is nothing to estimate a density from.",
             fix="check the input file and any date or category filter applied before.",
         )
-    check_projected(points.crs, what=what)
+    require_projected(points, what=f"the {what} layer")
     geom = points.geometry
     bad = geom.isna().to_numpy() | geom.is_empty.to_numpy()
     bad |= ~(geom.geom_type == "Point").to_numpy()
@@ -311,29 +303,6 @@ def _source_row(frame: pd.DataFrame, i: int) -> int | None:
         if pd.notna(v):
             return int(v)
     return None
-
-
-def check_projected(crs: Any, *, what: str) -> CRS:
-    """Raise :class:`CRSError` unless ``crs`` is a projected CRS in metres."""
-    if crs is None:
-        raise CRSError(
-            f"the {what} have no CRS. Fix: set it (gdf.set_crs('EPSG:3006') when the numbers "
-            "are SWEREF 99 TM) or declare it in projekt.toml."
-        )
-    crs = CRS.from_user_input(crs)
-    if crs.is_geographic or not crs.is_projected:
-        raise CRSError(
-            f"the {what} are in a geographic CRS ({crs.name}, degrees); distances, bandwidths "
-            "and cell sizes are in metres. Fix: project them first, e.g. "
-            "gdf.to_crs('EPSG:3006') (SWEREF 99 TM) or the municipality's SWEREF 99 zone."
-        )
-    unit = (crs.axis_info[0].unit_name or "").lower() if crs.axis_info else ""
-    if unit and unit not in ("metre", "meter", "m"):
-        raise CRSError(
-            f"the {what} are in a CRS whose unit is '{unit}', not metres ({crs.name}). "
-            "Fix: project them to a metric CRS, e.g. gdf.to_crs('EPSG:3006')."
-        )
-    return crs
 
 
 def _weights_array(points: gpd.GeoDataFrame, weights: Any) -> np.ndarray | None:
@@ -522,6 +491,7 @@ def kernel_density(
     kernel: Kernel = "quartic",
     bounds: Sequence[float] | None = None,
     weights: str | Sequence[float] | np.ndarray | None = None,
+    dask: Any = None,
 ) -> DensityRaster:
     """Kernel density of points, in incidents per km², on a regular grid.
 
@@ -547,6 +517,13 @@ def kernel_density(
     weights
         Optional weight per point (a column name or a sequence), e.g. a severity score;
         the density then integrates to the sum of the weights.
+    dask
+        Bin the points partition by partition on dask (optional extra ``dask``), for point
+        sets too large for memory: ``True`` (dask's current scheduler), a
+        ``distributed.Client`` or a scheduler address (``"tcp://host:8786"``). ``points`` may
+        then also be a ``dask_geopandas`` frame or a GeoParquet path, and ``weights`` a column
+        name. The same surface to floating-point tolerance; see
+        :func:`trygg_geo._dask.kernel_density_dask` and ``docs/skala-upp.md``.
 
     Returns
     -------
@@ -577,6 +554,14 @@ def kernel_density(
     >>> round(r.integral(), 6)
     500.0
     """
+    if (dask is not None and dask is not False) or type(points).__module__.startswith("dask"):
+        # imported here: trygg_geo._dask builds on this module's in-memory core
+        from trygg_geo._dask import dask_client, kernel_density_dask
+
+        with dask_client(dask) as client:
+            return kernel_density_dask(points, cell_size=cell_size, bandwidth=bandwidth,
+                                       kernel=kernel, bounds=bounds, weights=weights,
+                                       client=client)
     if kernel not in ("quartic", "gaussian"):
         raise InputError(
             f"unknown kernel {kernel!r}.", fix="use kernel='quartic' or kernel='gaussian'."
@@ -587,20 +572,50 @@ def kernel_density(
     crs = CRS.from_user_input(points.crs)
     w = _weights_array(points, weights)
 
+    def bin_points(x0: float, y0: float, rows: int, cols: int) -> tuple[np.ndarray, float]:
+        return _linear_bin(xy, w, x0=x0, y0=y0, cell_size=cell_size, rows=rows, cols=cols)
+
+    return _density_surface(
+        bin_points, np.array([xy.min(axis=0), xy.max(axis=0)]), n_points=len(xy),
+        total=float(len(xy) if w is None else w.sum()),
+        silverman=lambda: silverman_bandwidth(xy, w), crs=crs, cell_size=cell_size,
+        bandwidth=bandwidth, kernel=kernel, bounds=bounds,
+    )
+
+
+def _density_surface(
+    bin_points: Callable[[float, float, int, int], tuple[np.ndarray, float]],
+    extent: np.ndarray,
+    *,
+    n_points: int,
+    total: float,
+    silverman: Callable[[], float],
+    crs: CRS,
+    cell_size: float,
+    bandwidth: float | None,
+    kernel: str,
+    bounds: Sequence[float] | None,
+) -> DensityRaster:
+    """The surface from binned points, shared by :func:`kernel_density` and the dask path.
+
+    ``bin_points(x0, y0, rows, cols)`` returns the points linearly binned to that grid and the
+    weight outside it (:func:`_linear_bin`); ``extent`` is ``[[xmin, ymin], [xmax, ymax]]``
+    of the points; ``silverman()`` gives the default bandwidth.
+    """
     rule = "user"
     if bandwidth is None:
         rule = "spatial_silverman"
-        bandwidth = silverman_bandwidth(xy, w)
+        bandwidth = silverman()
         if not bandwidth > 0:
             bandwidth = 5.0 * cell_size
             warnings.warn(
-                f"all {len(xy)} points coincide, so the default bandwidth rule gives 0 m; "
+                f"all {n_points} points coincide, so the default bandwidth rule gives 0 m; "
                 f"using 5 cells ({bandwidth:g} m) instead. Pass bandwidth= to choose one.",
                 DataQualityWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             rule = "fallback_5_cells"
-        logger.info("bandwidth %.1f m (%s rule, n=%d)", bandwidth, rule, len(xy))
+        logger.info("bandwidth %.1f m (%s rule, n=%d)", bandwidth, rule, n_points)
     elif not (np.isfinite(bandwidth) and bandwidth > 0):
         raise InputError(f"bandwidth must be a positive number of metres, got {bandwidth!r}.")
     bandwidth = float(bandwidth)
@@ -609,21 +624,19 @@ def kernel_density(
             f"the bandwidth ({bandwidth:.1f} m) is less than two cells ({cell_size:g} m); "
             "the surface will be blocky. Use a smaller cell_size or a larger bandwidth.",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
 
     k = _discrete_kernel(kernel, bandwidth, cell_size)
     r = k.shape[0] // 2
     x0, y0, rows, cols = _grid_bounds(
-        xy, margin=_kernel_radius(kernel, bandwidth), cell_size=cell_size, bounds=bounds
+        extent, margin=_kernel_radius(kernel, bandwidth), cell_size=cell_size, bounds=bounds
     )
     # bin on a grid padded by the kernel radius (+1 for the linear binning), so that points
     # just outside the output grid still add their tail inside it
     pad = r + 1
-    binned, outside = _linear_bin(
-        xy, w, x0=x0 - pad * cell_size, y0=y0 + pad * cell_size, cell_size=cell_size,
-        rows=rows + 2 * pad, cols=cols + 2 * pad,
-    )
+    binned, outside = bin_points(x0 - pad * cell_size, y0 + pad * cell_size,
+                                 rows + 2 * pad, cols + 2 * pad)
     if outside > 0:
         logger.info("%.6g of the points' weight lies beyond the grid's reach", outside)
     if r == 0:
@@ -632,7 +645,6 @@ def kernel_density(
         dens = signal.oaconvolve(binned, k, mode="same")
         np.maximum(dens, 0.0, out=dens)  # FFT round-off gives values like -1e-17
     dens = dens[pad : pad + rows, pad : pad + cols] / (cell_size * cell_size / 1e6)
-    total = float(len(xy) if w is None else w.sum())
     return DensityRaster(
         array=np.ascontiguousarray(dens, dtype=np.float64),
         transform=Affine(cell_size, 0.0, x0, 0.0, -cell_size, y0),
@@ -641,7 +653,7 @@ def kernel_density(
         cell_size=float(cell_size),
         kernel=kernel,
         bandwidth_rule=rule,
-        n_points=len(xy),
+        n_points=n_points,
         total_weight=total,
         extra={"kernel_cells": int(k.shape[0]), "weight_beyond_grid_reach": outside},
     )
@@ -679,8 +691,6 @@ def zonal_stats(
         (``centre``, ``touched`` or ``outside``) and one column per statistic (NaN for
         an area outside the raster, with a :class:`DataQualityWarning`).
     """
-    from rasterio import features
-
     unknown = [s for s in stats if s not in _ZONAL_STATS]
     if unknown:
         raise InputError(
@@ -690,9 +700,7 @@ def zonal_stats(
         raise MissingColumnError("area_id", found=[str(c) for c in areas.columns])
     if len(areas) == 0:
         raise EmptyLayerError("the areas layer has no rows.", fix="check the areas file.")
-    if areas.crs is None:
-        raise CRSError("the areas have no CRS. Fix: set it with gdf.set_crs(...).")
-    if CRS.from_user_input(areas.crs) != raster.crs:
+    if not require_crs(areas, what="the area layer").equals(raster.crs):
         logger.info("reprojecting %d areas to the raster's CRS", len(areas))
         areas = areas.to_crs(raster.crs)
 
@@ -711,7 +719,7 @@ def zonal_stats(
                 shape = (int(win.height), int(win.width))
                 sub = arr[win.toslices()]
                 for rule, touched in (("centre", False), ("touched", True)):
-                    mask = features.rasterize(
+                    mask = rasterize(
                         [(geom, 1)], out_shape=shape, transform=w_tr, fill=0,
                         all_touched=touched, dtype="uint8",
                     ).astype(bool)
@@ -739,8 +747,6 @@ def zonal_stats(
 
 def _window(bounds: tuple[float, float, float, float], raster: DensityRaster) -> Any:
     """The window of cells that the bounds overlap, clipped to the grid (None if outside)."""
-    from rasterio import windows
-
     rows, cols = raster.shape
     cs, x0, y0 = raster.cell_size, raster.transform.c, raster.transform.f
     c0 = max(math.floor((bounds[0] - x0) / cs), 0)
@@ -750,7 +756,7 @@ def _window(bounds: tuple[float, float, float, float], raster: DensityRaster) ->
     c1, r1 = max(c1, min(c0 + 1, cols)), max(r1, min(r0 + 1, rows))
     if c0 >= c1 or r0 >= r1:
         return None
-    return windows.Window(c0, r0, c1 - c0, r1 - r0)
+    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def _stat(name: str, vals: np.ndarray, cell_km2: float) -> float:

@@ -8,7 +8,9 @@
     the first wave on or after the completion date.
 ``excluded``
     The area was already treated before the first wave (no clean pre-period),
-    or holds an investment without a completion date (its timing is unknown).
+    or holds an investment without a completion date (its timing is unknown);
+    or, as a would-be control, it is named by a completed investment that could not
+    be placed, or one of its survey cells is too small to publish.
 ``spill``
     Not treated, but next to a treated area (``spillover="adjacent"``, Queen
     contiguity from :mod:`libpysal`) or within ``spill_distance_m`` of an
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,10 +40,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from libpysal.graph import Graph
 from pyproj import CRS
 from scipy.spatial.distance import cdist
 
-from trygg_geo._errors import CRSError, EmptyLayerError, InputError, MissingColumnError
+from trygg_geo._crs import require_crs, require_projected
+from trygg_geo._errors import EmptyLayerError, InputError, MissingColumnError
+from trygg_geo._i18n import text
+from trygg_geo.areas import match_area_keys
+from trygg_geo.survey import FIELDWORK_DAY, FIELDWORK_MONTH
 
 __all__ = ["ROLES", "DesignResult", "MatchResult", "assign_roles", "match_controls"]
 
@@ -49,18 +56,6 @@ logger = logging.getLogger(__name__)
 
 ROLES = ("treated", "control", "spill", "excluded")
 
-REASONS = {
-    "investment_in_window": "holds an investment completed inside the study window",
-    "treated_before_window": "already treated: an investment was completed before the first wave",
-    "completion_date_missing": "holds an investment without a completion date (timing unknown)",
-    "adjacent_to_treated": "shares a boundary or corner with a treated area",
-    "within_distance": "lies within the spillover distance of an investment",
-    "partial_overlap": "overlapped by an investment by less than min_share",
-    "investment_after_window": (
-        "never treated in the window (its investment came after the last wave)"
-    ),
-    "never_treated": "never treated in the window",
-}
 
 
 # --------------------------------------------------------------------------- roles
@@ -80,10 +75,15 @@ class DesignResult:
         ``cohort`` (Int64 wave, NA for controls and excluded units),
         ``reason`` (ASCII code), ``reason_text`` and the geometry.
     links
-        One row per (investment, area) overlap: ``investment_id``, ``area_id``,
-        ``share`` (of the investment, or of its catchment, inside the area),
+        The one investment -> area relation, one row per (investment row, area) overlap:
+        ``row`` (position of the investment in the input), ``source_row`` (when the
+        input has it), ``investment_id``, ``area_id``, ``share`` (of the investment, or of
+        its catchment, inside the area; an investment's shares add up to at most 1),
         ``completed``, ``timing`` (``in_window``, ``before_window``,
-        ``after_window``, ``no_date``), ``cohort``, ``counted`` (share >= min_share).
+        ``after_window``, ``no_date``), ``cohort``, ``counted`` (share >= min_share) and
+        ``kind`` (when asked for). Treatment, money per area (:meth:`spend_by_area`),
+        each investment's main area (:meth:`main_area`) and per-investment effects all
+        come from it.
     unplaced
         Investments that fall in no area, with ``reason`` and ``reason_text``.
     waves
@@ -113,6 +113,32 @@ class DesignResult:
             .reset_index()
         )
 
+    def main_area(self, n_rows: int) -> pd.Series:
+        """Each investment row's main area: the one holding the largest share of it.
+
+        Indexed by row position ``0 .. n_rows - 1``; NA for rows in no area. Ties go to the
+        first area in id order. For display and tables only: money and effects use every
+        area an investment reaches, with its share.
+        """
+        best = self.links.sort_values(["row", "share"], ascending=[True, False], kind="stable")
+        first = best.drop_duplicates("row").set_index("row")["area_id"]
+        return first.reindex(range(n_rows)).astype("string")
+
+    def spend_by_area(self, amounts: Sequence[float] | pd.Series, *,
+                      rows: pd.Series | None = None) -> pd.Series:
+        """Money per area: each investment row's amount split over its areas by share.
+
+        ``amounts`` is aligned with the investment rows by position; ``rows`` (a boolean
+        mask over those rows) restricts the sum, e.g. to completed investments of one kind.
+        NaN amounts count as unknown: an area whose every amount is unknown gets NaN.
+        """
+        amt = np.asarray(amounts, dtype=float)
+        links = self.links
+        if rows is not None:
+            links = links[np.asarray(rows, dtype=bool)[links["row"].to_numpy()]]
+        part = amt[links["row"].to_numpy()] * links["share"].to_numpy()
+        return pd.Series(part, index=links["area_id"].to_numpy()).groupby(level=0).sum(min_count=1)
+
     def area_ids(self, role: str) -> list[str]:
         """Area ids with a given role, in area order."""
         if role not in ROLES:
@@ -120,7 +146,10 @@ class DesignResult:
         return self.roles.loc[self.roles["role"] == role, "area_id"].tolist()
 
 
-def _wave_dates(waves: Sequence[int] | Mapping[int, Any], wave_day: str) -> dict[int, pd.Timestamp]:
+def _wave_dates(
+    waves: Sequence[int] | Mapping[int, Any], wave_day: str | None
+) -> dict[int, pd.Timestamp]:
+    wave_day = wave_day or f"{FIELDWORK_MONTH:02d}-{FIELDWORK_DAY:02d}"
     if isinstance(waves, Mapping):
         dates = {int(w): pd.Timestamp(d) for w, d in waves.items()}
     else:
@@ -146,25 +175,103 @@ def _wave_dates(waves: Sequence[int] | Mapping[int, Any], wave_day: str) -> dict
     return ordered
 
 
-def _timing(completed: pd.Series, dates: dict[int, pd.Timestamp]) -> tuple[pd.Series, pd.Series]:
+#: Register status codes (``trygg_geo.io.read_register``'s ``status``) that mean no work.
+_NOT_DONE = ("cancelled", "planned")
+
+#: How each timing of an investment affects the area it lies in: the reason code when the
+#: area cannot be a control or treated unit because of it (see :func:`_own_roles`).
+EXCLUDING = {
+    "before_window": "treated_before_window",
+    "no_date": "completion_date_missing",
+    "started_before_window": "started_before_window",
+    "ongoing": "ongoing_work",
+    "cancelled_with_work": "cancelled_with_work",
+    "work_in_last_window": "work_in_last_window",
+}
+
+
+def _timing(
+    completed: pd.Series, dates: dict[int, pd.Timestamp], *, started: pd.Series | None = None,
+    status: pd.Series | None = None, spent: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Each investment's timing against the waves, and its measurement window.
+
+    Returns ``timing``, ``pre_wave`` (the last wave before the work started; without a
+    start date, the wave before ``cohort``), ``cohort`` (the first wave on or after
+    completion) and ``next_wave`` (for work completed after the last wave: the wave that
+    will first measure it, one usual gap after the last). Timing codes:
+
+    ``in_window``
+        Completed after the first wave and no later than the last, started after the first.
+    ``started_before_window``
+        Completed in the window but started on or before the first wave: no clean
+        before-measurement.
+    ``before_window`` / ``after_window``
+        Completed on or before the first wave / after the last (``work_in_last_window``
+        when the work started before the last wave, so that wave was measured during it).
+    ``ongoing``
+        Status ongoing and started by the last wave (or start unknown): work in progress.
+    ``not_yet``
+        Ongoing, started after the last wave: nothing measured yet.
+    ``cancelled`` / ``cancelled_with_work``
+        Cancelled or only planned; ``cancelled_with_work`` when money was spent on it.
+    ``no_date``
+        No completion date and no status that explains why: the timing is unknown.
+    """
     waves = np.array(list(dates), dtype=np.int64)
     wd = pd.DatetimeIndex(list(dates.values()))
-    timing = pd.Series("in_window", index=completed.index, dtype=object)
-    cohort = pd.Series(pd.NA, index=completed.index, dtype="Int64")
+    n = len(completed)
+    idx = completed.index
+    start = pd.to_datetime(started, errors="coerce") if started is not None else \
+        pd.Series(pd.NaT, index=idx)
+    stat = status.astype("string").str.lower() if status is not None else \
+        pd.Series(pd.NA, index=idx, dtype="string")
+    money = pd.to_numeric(spent, errors="coerce") if spent is not None else \
+        pd.Series(np.nan, index=idx)
+    out = pd.DataFrame({"timing": np.full(n, "in_window", dtype=object),
+                        "pre_wave": pd.array([pd.NA] * n, dtype="Int64"),
+                        "cohort": pd.array([pd.NA] * n, dtype="Int64"),
+                        "next_wave": pd.array([pd.NA] * n, dtype="Int64")}, index=idx)
     missing = completed.isna()
+    not_done = stat.isin(_NOT_DONE).fillna(False).to_numpy()
+    ongoing = ((stat == "ongoing").fillna(False).to_numpy() & missing.to_numpy())
     before = ~missing & (completed <= wd[0])
     after = ~missing & (completed > wd[-1])
-    timing[missing] = "no_date"
-    timing[before] = "before_window"
-    timing[after] = "after_window"
     inside = ~(missing | before | after)
+    out.loc[missing, "timing"] = "no_date"
+    out.loc[before, "timing"] = "before_window"
+    out.loc[after, "timing"] = "after_window"
+    early = inside & start.notna() & (start <= wd[0])
+    out.loc[early, "timing"] = "started_before_window"
+    late_work = after & start.notna() & (start <= wd[-1])
+    out.loc[late_work, "timing"] = "work_in_last_window"
+    out.loc[ongoing & ~(start > wd[-1]).to_numpy(), "timing"] = "ongoing"
+    out.loc[ongoing & (start > wd[-1]).to_numpy(), "timing"] = "not_yet"
+    out.loc[not_done, "timing"] = np.where((money.fillna(0) > 0).to_numpy()[not_done],
+                                           "cancelled_with_work", "cancelled")
+    edges = wd.to_numpy(dtype="datetime64[ns]")
     if inside.any():
-        edges = wd.to_numpy(dtype="datetime64[ns]")
-        pos = np.searchsorted(
-            edges, completed[inside].to_numpy(dtype="datetime64[ns]"), side="left"
-        )
-        cohort[inside] = waves[pos]
-    return timing, cohort
+        pos = np.searchsorted(edges, completed[inside].to_numpy(dtype="datetime64[ns]"),
+                              side="left")
+        out.loc[inside, "cohort"] = waves[pos]
+        # the last wave fielded before the work started; without a start date, the one before
+        # the cohort (the work is taken to have started after it)
+        pre_pos = pos - 1
+        has_start = start[inside].notna().to_numpy()
+        by_start = np.searchsorted(edges, start[inside].to_numpy(dtype="datetime64[ns]"),
+                                   side="left") - 1
+        pre_pos = np.where(has_start, np.minimum(by_start, pos - 1), pre_pos)
+        pre = np.where(pre_pos >= 0, waves[np.maximum(pre_pos, 0)], -1)
+        pre_arr = pd.array(pre, dtype="Int64")
+        pre_arr[pre < 0] = pd.NA
+        out.loc[inside, "pre_wave"] = pre_arr
+    if after.any() or (out["timing"] == "not_yet").any():
+        gap = int(np.median(np.diff(waves))) if len(waves) > 1 else 1
+        nxt = int(waves[-1]) + gap
+        while pd.Timestamp(nxt, wd[-1].month, wd[-1].day) < completed[after].max():
+            nxt += gap
+        out.loc[after | (out["timing"] == "not_yet"), "next_wave"] = nxt
+    return out
 
 
 def _check_areas(areas: gpd.GeoDataFrame, area_id: str) -> CRS:
@@ -182,12 +289,7 @@ def _check_areas(areas: gpd.GeoDataFrame, area_id: str) -> CRS:
             column=area_id,
             fix="give every area its own id.",
         )
-    if areas.crs is None or not CRS.from_user_input(areas.crs).is_projected:
-        raise CRSError(
-            f"the area layer must be in a projected metric CRS, got {areas.crs}. "
-            "Fix: areas.to_crs(3006) (SWEREF 99 TM) or the municipality's own SWEREF 99 zone."
-        )
-    return CRS.from_user_input(areas.crs)
+    return require_projected(areas.crs, what="the area layer")
 
 
 def _footprints(
@@ -231,7 +333,195 @@ def _shares(foot: np.ndarray, area: np.ndarray) -> np.ndarray:
     return out
 
 
-def assign_roles(  # noqa: C901 - predates the gate; split planned (issue 10)
+@dataclass
+class _Units:
+    """The per-area role arrays that the stages of :func:`assign_roles` fill in."""
+
+    aid: np.ndarray
+    role: np.ndarray
+    reason: np.ndarray
+    which: np.ndarray
+    cohort: Any
+    pre_wave: Any
+
+    @classmethod
+    def blank(cls, aid: np.ndarray) -> _Units:
+        n = aid.size
+        return cls(aid=aid, role=np.full(n, "control", dtype=object),
+                   reason=np.full(n, "never_treated", dtype=object),
+                   which=np.full(n, "", dtype=object), cohort=pd.array([pd.NA] * n, dtype="Int64"),
+                   pre_wave=pd.array([pd.NA] * n, dtype="Int64"))
+
+    def pos(self) -> dict[str, int]:
+        return {a: i for i, a in enumerate(self.aid)}
+
+
+def _relation(
+    inv: gpd.GeoDataFrame, foot_arr: np.ndarray, areas: gpd.GeoDataFrame, aid: np.ndarray, *,
+    ids: pd.Series, done: pd.Series, when: pd.DataFrame, min_share: float,
+    tree: shapely.STRtree, kind: str | None,
+) -> pd.DataFrame:
+    """The one investment -> area relation: a row per (investment row, area) overlap.
+
+    ``share`` is the part of the footprint inside the area (length for lines, area for
+    polygons and catchments, 1 for points). A footprint that lies on a shared boundary (a
+    point on a border, a street along one) touches several areas with shares that add up to
+    more than one; its shares are divided by their sum, so an investment is never counted
+    more than once in money or treatment weight.
+    """
+    empty = shapely.is_missing(foot_arr) | shapely.is_empty(foot_arr)
+    query = foot_arr.copy()
+    query[empty] = None
+    inv_pos, area_pos = tree.query(query, predicate="intersects")
+    geoms = np.asarray(areas.geometry.to_numpy(), dtype=object)
+    share = _shares(foot_arr[inv_pos], geoms[area_pos]) if inv_pos.size else np.empty(0)
+    positive = share > 0
+    inv_pos, area_pos, share = inv_pos[positive], area_pos[positive], share[positive]
+    total = np.bincount(inv_pos, weights=share, minlength=len(inv))
+    over = total[inv_pos] > 1 + 1e-9
+    share = np.where(over, share / np.where(total[inv_pos] > 0, total[inv_pos], 1.0), share)
+    counted = share >= min_share if min_share > 0 else np.ones(share.size, dtype=bool)
+    links = pd.DataFrame(
+        {
+            "row": inv_pos.astype(np.int64),
+            "investment_id": ids.to_numpy()[inv_pos],
+            "area_id": aid[area_pos],
+            "share": share,
+            "completed": done.to_numpy()[inv_pos],
+            "timing": when["timing"].to_numpy()[inv_pos],
+            "pre_wave": when["pre_wave"].to_numpy()[inv_pos],
+            "cohort": when["cohort"].to_numpy()[inv_pos],
+            "next_wave": when["next_wave"].to_numpy()[inv_pos],
+            "counted": counted,
+        }
+    )
+    if "source_row" in inv.columns:
+        links.insert(1, "source_row", inv["source_row"].to_numpy()[inv_pos])
+    if kind is not None:
+        links["kind"] = inv[kind].astype(str).to_numpy()[inv_pos]
+    for col in ("pre_wave", "cohort", "next_wave"):
+        links[col] = links[col].astype("Int64")
+    return links.sort_values(["row", "area_id"], kind="stable").reset_index(drop=True)
+
+
+def _own_roles(u: _Units, links: pd.DataFrame) -> None:
+    """Treated, excluded, or control with a later investment, from the area's own links.
+
+    Exclusions (:data:`EXCLUDING`, in that order of precedence) beat treatment: an area with
+    work of unknown or unclean timing is neither a treated unit nor a control. A treated
+    area's window runs from the earliest investment's ``pre_wave`` to its ``cohort``.
+    """
+    pos = u.pos()
+    c = links[links["counted"]]
+    # plain arrays, indexed per area: frame masks per area cost O(areas x links) (issue 17)
+    timing = c["timing"].to_numpy(dtype=object)
+    ids = c["investment_id"].astype(str).to_numpy(dtype=object)
+    cohort = c["cohort"].to_numpy(dtype="float64", na_value=np.nan)
+    pre = c["pre_wave"].to_numpy(dtype="float64", na_value=np.nan)
+    for a, rows in c.groupby("area_id", sort=False).indices.items():
+        i = pos[a]
+        t = timing[rows]
+        bad = next((b for b in EXCLUDING if (t == b).any()), None)
+        inwin = rows[t == "in_window"]
+        if bad is not None:
+            u.role[i], u.reason[i] = "excluded", EXCLUDING[bad]
+            u.which[i] = _join_ids(ids[rows[t == bad]])
+        elif len(inwin):
+            first = inwin[cohort[inwin] == np.nanmin(cohort[inwin])]
+            u.role[i], u.reason[i] = "treated", "investment_in_window"
+            u.which[i] = _join_ids(ids[inwin])
+            u.cohort[i] = int(cohort[first[0]])
+            u.pre_wave[i] = int(np.nanmin(pre[first]))
+        elif (t == "after_window").any():
+            u.reason[i] = "investment_after_window"
+            u.which[i] = _join_ids(ids[rows[t == "after_window"]])
+
+
+def _spill_roles(
+    u: _Units, areas: gpd.GeoDataFrame, *, spillover: str | None, spill_distance_m: float | None,
+    tree: shapely.STRtree, foot_arr: np.ndarray, when: pd.DataFrame, ids: pd.Series,
+) -> None:
+    """Spill units: next to a treated area, or within the distance of an in-window investment."""
+    free = u.role == "control"
+    pos = u.pos()
+    spill_from: dict[int, tuple[int, list[str], str]] = {}
+    treated_pos = np.flatnonzero(u.role == "treated")
+    if spillover == "adjacent" and treated_pos.size:
+        g = Graph.build_contiguity(areas.set_index(pd.Index(u.aid)), rook=False)
+        for t in treated_pos:
+            for nb in g.neighbors[u.aid[t]]:
+                j = pos[nb]
+                if free[j]:
+                    _add_spill(spill_from, j, int(u.cohort[t]), u.which[t].split(","),
+                               "adjacent_to_treated")
+    elif spillover == "distance":
+        empty = shapely.is_missing(foot_arr) | shapely.is_empty(foot_arr)
+        cohort = when["cohort"]
+        inw = np.flatnonzero((when["timing"] == "in_window").to_numpy() & ~empty)
+        if inw.size:
+            near = tree.query(foot_arr[inw], predicate="dwithin", distance=spill_distance_m)
+            for k, j in zip(near[0], near[1], strict=True):
+                if free[j]:
+                    _add_spill(spill_from, int(j), int(cohort.iloc[inw[k]]), [ids.iloc[inw[k]]],
+                               "within_distance")
+    for j, (c, inv_ids, code) in spill_from.items():
+        u.role[j], u.reason[j], u.cohort[j] = "spill", code, c
+        u.which[j] = ",".join(sorted(set(inv_ids)))
+
+
+def _minor_overlaps(u: _Units, links: pd.DataFrame, *, spillover: str | None) -> None:
+    """Overlaps below ``min_share`` contaminate an otherwise clean control."""
+    pos = u.pos()
+    minor = links[~links["counted"] & ~links["timing"].isin(["after_window", "cancelled",
+                                                              "not_yet"])]
+    for a, grp in minor.groupby("area_id", sort=False):
+        j = pos[a]
+        if u.role[j] == "control":
+            u.role[j] = "spill" if spillover is not None else "excluded"
+            u.reason[j], u.which[j] = "partial_overlap", _join(grp)
+            c = grp["cohort"].dropna()
+            u.cohort[j] = int(c.min()) if len(c) else pd.NA
+
+
+def _not_controls(
+    u: _Units, areas: gpd.GeoDataFrame, *, area_id: str, completed: str,
+    unplaced: pd.DataFrame | None, small_cells: Iterable[tuple[str, int]] | None,
+    survey_cells: Iterable[tuple[str, int]] | None, waves: Sequence[int],
+) -> None:
+    """Controls that cannot serve, so that the controls are exactly what every estimate uses.
+
+    An area named in the district column of a completed investment that could not be placed
+    may have been treated. An area not measured in every study wave ("ingen mätning")
+    cannot be compared. An area with a suppressed survey cell in a study wave would have
+    every pooled estimate rest on that cell (see :mod:`trygg_geo.disclosure`).
+    """
+    control = u.role == "control"
+    if unplaced is not None and len(unplaced) and "district" in unplaced.columns:
+        done = unplaced[unplaced[completed].notna()] if completed in unplaced.columns else unplaced
+        named = match_area_keys(done["district"].dropna().astype(str),
+                                areas.rename(columns={area_id: "area_id"}))
+        hit = np.isin(u.aid, named.dropna().astype(str).to_numpy()) & control
+        u.role[hit], u.reason[hit] = "excluded", "unplaced_investment"
+        control &= ~hit
+    in_study = {int(w) for w in waves}
+    if survey_cells is not None:
+        have: dict[str, set[int]] = {}
+        for a, w in survey_cells:
+            if int(w) in in_study:
+                have.setdefault(str(a), set()).add(int(w))
+        none = np.array([a not in have for a in u.aid]) & control
+        u.role[none], u.reason[none] = "excluded", "no_survey"
+        control &= ~none
+        part = np.array([len(have.get(a, ())) < len(in_study) for a in u.aid]) & control
+        u.role[part], u.reason[part] = "excluded", "survey_wave_missing"
+        control &= ~part
+    if small_cells:
+        small = {str(a) for a, w in small_cells if int(w) in in_study}
+        hit = np.isin(u.aid, list(small)) & control
+        u.role[hit], u.reason[hit] = "excluded", "small_survey_cell"
+
+
+def assign_roles(
     areas: gpd.GeoDataFrame,
     investments: gpd.GeoDataFrame,
     *,
@@ -239,18 +529,27 @@ def assign_roles(  # noqa: C901 - predates the gate; split planned (issue 10)
     area_id: str = "area_id",
     investment_id: str = "investment_id",
     completed: str = "completed",
+    started: str = "started",
+    status: str = "status",
+    spent: str = "spent_sek",
+    kind: str | None = None,
     spillover: Literal["adjacent", "distance"] | None = "adjacent",
     spill_distance_m: float | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     min_share: float = 0.0,
-    wave_day: str = "07-01",
+    wave_day: str | None = None,
+    unplaced: pd.DataFrame | None = None,
+    small_cells: Iterable[tuple[str, int]] | None = None,
+    survey_cells: Iterable[tuple[str, int]] | None = None,
+    lang: str = "sv",
 ) -> DesignResult:
     """Give every area exactly one role: treated, control, spill or excluded.
 
     Parameters
     ----------
     areas
-        Area polygons with a unique ``area_id``, in a projected CRS.
+        Area polygons with a unique ``area_id``, in a projected CRS. A ``name`` column is
+        carried into the roles table.
     investments
         Placed investments (``GeocodeResult.placed``): ``investment_id``,
         ``completed`` (datetime; NaT allowed) and point, line or polygon
@@ -258,6 +557,15 @@ def assign_roles(  # noqa: C901 - predates the gate; split planned (issue 10)
     waves
         The survey waves: years (each taken as fielded on ``wave_day`` of that
         year) or a mapping ``{wave: fieldwork date}``.
+    started, status, spent
+        Optional columns of ``investments`` (used when present): the start date sets the
+        measurement window (the last wave before the work started); the register status
+        (``completed``, ``ongoing``, ``cancelled``, ``planned``) tells work in progress and
+        cancelled projects from unknown timing; money spent on a cancelled project means
+        work was done. See :func:`_timing` for the timing codes.
+    kind
+        Optional column of ``investments`` with the intervention kind: the roles table then
+        has ``kinds``, the kinds that treated each area in the window (comma-joined).
     spillover
         ``"adjacent"`` (Queen contiguity), ``"distance"`` (within
         ``spill_distance_m`` of an in-window investment or catchment) or
@@ -273,13 +581,66 @@ def assign_roles(  # noqa: C901 - predates the gate; split planned (issue 10)
         count fully. Overlaps of a positive share below ``min_share`` make the
         area ``spill`` (``excluded`` when ``spillover`` is None).
     wave_day
-        ``"MM-DD"`` date of fieldwork when ``waves`` are plain years.
+        ``"MM-DD"`` date of fieldwork when ``waves`` are plain years; default
+        :data:`trygg_geo.survey.FIELDWORK_MONTH` / ``FIELDWORK_DAY`` (15 September).
+    unplaced
+        Register rows that could not be placed (``GeocodeResult.unplaced``): an area named
+        in the ``district`` column of a completed one may have been treated, so it is never
+        a control (``excluded``, reason ``unplaced_investment``).
+    small_cells
+        ``(area_id, wave)`` survey cells with fewer answers than ``min_n``
+        (:func:`trygg_geo.disclosure.suppressed_cells`): such an area is not a control
+        (``excluded``, reason ``small_survey_cell``).
+    survey_cells
+        ``(area_id, wave)`` cells the survey has for the indicator. When given, an area not
+        measured in every study wave is not a control (``excluded``, reason ``no_survey``
+        when it has no cell at all, ``survey_wave_missing`` otherwise), so the controls are
+        exactly the areas every estimate compares with.
+    lang
+        Language of ``reason_text``: ``"sv"`` or ``"en"``.
 
     Returns
     -------
     DesignResult
+        Its ``links`` are the one investment -> area relation (with ``share``) that the
+        treatment, the money per area and the per-investment effects all use.
     """
     crs = _check_areas(areas, area_id)
+    _check_options(spillover, spill_distance_m, min_share)
+    for col in (investment_id, completed, *((kind,) if kind else ())):
+        if col not in investments.columns:
+            raise MissingColumnError(col, found=investments.columns)
+    dates = _wave_dates(waves, wave_day)
+    inv = _to_crs(investments, crs).reset_index(drop=True)
+    done = pd.to_datetime(inv[completed], errors="coerce")
+    when = _timing(done, dates, started=inv[started] if started in inv.columns else None,
+                   status=inv[status] if status in inv.columns else None,
+                   spent=inv[spent] if spent in inv.columns else None)
+    foot_arr = np.asarray(_footprints(inv, catchments, investment_id).to_numpy(), dtype=object)
+    ids = inv[investment_id].astype(str)
+    aid = areas[area_id].astype(str).to_numpy()
+    tree = shapely.STRtree(np.asarray(areas.geometry.to_numpy(), dtype=object))
+    links = _relation(inv, foot_arr, areas, aid, ids=ids, done=done, when=when,
+                      min_share=min_share, tree=tree, kind=kind)
+    outside = _outside(inv, links, foot_arr, lang)
+
+    u = _Units.blank(aid)
+    _own_roles(u, links)
+    _spill_roles(u, areas, spillover=spillover, spill_distance_m=spill_distance_m, tree=tree,
+                 foot_arr=foot_arr, when=when, ids=ids)
+    _minor_overlaps(u, links, spillover=spillover)
+    _not_controls(u, areas, area_id=area_id, completed=completed, unplaced=unplaced,
+                  small_cells=small_cells, survey_cells=survey_cells, waves=list(dates))
+    roles = _roles_frame(u, areas, links, crs=crs, kind=kind, lang=lang)
+    logger.info("roles over waves %s: %s; %d investments in no area", list(dates),
+                roles["role"].value_counts().to_dict(), len(outside))
+    return DesignResult(
+        roles=roles, links=links, unplaced=outside, waves=tuple(dates),
+        wave_dates=dates, spillover=spillover,
+    )
+
+
+def _check_options(spillover: Any, spill_distance_m: float | None, min_share: float) -> None:
     if spillover not in ("adjacent", "distance", None):
         raise InputError(f"spillover must be 'adjacent', 'distance' or None, got {spillover!r}.")
     if spillover == "distance" and not (spill_distance_m is not None and spill_distance_m > 0):
@@ -289,142 +650,50 @@ def assign_roles(  # noqa: C901 - predates the gate; split planned (issue 10)
         )
     if not 0.0 <= min_share <= 1.0:
         raise InputError(f"min_share must be between 0 and 1, got {min_share!r}.")
-    for col in (investment_id, completed):
-        if col not in investments.columns:
-            raise MissingColumnError(col, found=investments.columns)
-    dates = _wave_dates(waves, wave_day)
-    if investments.crs is None:
-        raise CRSError("the investments have no CRS. Fix: set it (e.g. .set_crs(3006)).")
-    inv = (
-        investments.to_crs(crs)
-        if not CRS.from_user_input(investments.crs).equals(crs)
-        else investments
-    )
-    inv = inv.reset_index(drop=True)
-    done = pd.to_datetime(inv[completed], errors="coerce")
-    timing, cohort = _timing(done, dates)
-    foot = _footprints(inv, catchments, investment_id)
-    ids = inv[investment_id].astype(str)
 
-    # ---- investment x area overlaps
-    area_geoms = np.asarray(areas.geometry.to_numpy(), dtype=object)
-    foot_arr = np.asarray(foot.to_numpy(), dtype=object)
-    empty = shapely.is_missing(foot_arr) | shapely.is_empty(foot_arr)
-    tree = shapely.STRtree(area_geoms)
-    query = foot_arr.copy()
-    query[empty] = None
-    pairs = tree.query(query, predicate="intersects")
-    inv_pos, area_pos = pairs[0], pairs[1]
-    share = _shares(foot_arr[inv_pos], area_geoms[area_pos]) if inv_pos.size else np.empty(0)
-    positive = share > 0
-    inv_pos, area_pos, share = inv_pos[positive], area_pos[positive], share[positive]
-    counted = share >= min_share if min_share > 0 else np.ones(share.size, dtype=bool)
-    aid = areas[area_id].astype(str).to_numpy()
-    links = pd.DataFrame(
-        {
-            "investment_id": ids.to_numpy()[inv_pos],
-            "area_id": aid[area_pos],
-            "share": share,
-            "completed": done.to_numpy()[inv_pos],
-            "timing": timing.to_numpy()[inv_pos],
-            "cohort": cohort.to_numpy()[inv_pos],
-            "counted": counted,
-        }
-    )
-    links["cohort"] = links["cohort"].astype("Int64")
 
+def _to_crs(investments: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    if require_crs(investments, what="the investment layer").equals(crs):
+        return investments
+    return investments.to_crs(crs)
+
+
+def _outside(inv: gpd.GeoDataFrame, links: pd.DataFrame, foot_arr: np.ndarray,
+             lang: str) -> pd.DataFrame:
+    """Investments that fall in no area, with ``reason`` and ``reason_text``."""
     placed = np.zeros(len(inv), dtype=bool)
-    placed[inv_pos] = True
-    unplaced = pd.DataFrame(inv.drop(columns=inv.geometry.name)).loc[~placed].copy()
-    unplaced["reason"] = np.where(empty[~placed], "empty_geometry", "outside_all_areas")
-    unplaced["reason_text"] = np.where(
-        empty[~placed], "the investment has no geometry", "the investment lies in no area"
-    )
+    placed[links["row"].to_numpy()] = True
+    empty = shapely.is_missing(foot_arr) | shapely.is_empty(foot_arr)
+    out = pd.DataFrame(inv.drop(columns=inv.geometry.name)).loc[~placed].copy()
+    out["reason"] = np.where(empty[~placed], "empty_geometry", "outside_all_areas")
+    out["reason_text"] = [text(f"role.{r}", lang) for r in out["reason"]]
+    return out
 
-    # ---- roles
-    n = len(areas)
-    role = np.full(n, "control", dtype=object)
-    reason = np.full(n, "never_treated", dtype=object)
-    which = np.full(n, "", dtype=object)
-    coh = pd.array([pd.NA] * n, dtype="Int64")
-    pos_of = {a: i for i, a in enumerate(aid)}
-    cl = links[links["counted"]]
-    for a, grp in cl.groupby("area_id", sort=False):
-        i = pos_of[a]
-        before = grp[grp["timing"] == "before_window"]
-        nodate = grp[grp["timing"] == "no_date"]
-        inwin = grp[grp["timing"] == "in_window"]
-        later = grp[grp["timing"] == "after_window"]
-        if len(before):
-            role[i], reason[i], which[i] = "excluded", "treated_before_window", _join(before)
-        elif len(nodate):
-            role[i], reason[i], which[i] = "excluded", "completion_date_missing", _join(nodate)
-        elif len(inwin):
-            role[i], reason[i], which[i] = "treated", "investment_in_window", _join(inwin)
-            coh[i] = int(inwin["cohort"].min())
-        elif len(later):
-            reason[i], which[i] = "investment_after_window", _join(later)
 
-    free = role == "control"
-    treated_pos = np.flatnonzero(role == "treated")
-    spill_from: dict[int, tuple[int, list[str], str]] = {}
-    if spillover == "adjacent" and treated_pos.size:
-        from libpysal.graph import Graph
-
-        g = Graph.build_contiguity(areas.set_index(pd.Index(aid)), rook=False)
-        for t in treated_pos:
-            for nb in g.neighbors[aid[t]]:
-                j = pos_of[nb]
-                if free[j]:
-                    _add_spill(
-                        spill_from, j, int(coh[t]), which[t].split(","), "adjacent_to_treated"
-                    )
-    elif spillover == "distance":
-        inw = np.flatnonzero((timing == "in_window").to_numpy() & ~empty)
-        if inw.size:
-            near = tree.query(foot_arr[inw], predicate="dwithin", distance=spill_distance_m)
-            for k, j in zip(near[0], near[1], strict=True):
-                if free[j]:
-                    _add_spill(spill_from, int(j), int(cohort.iloc[inw[k]]), [ids.iloc[inw[k]]],
-                               "within_distance")
-    for j, (c, inv_ids, code) in spill_from.items():
-        role[j], reason[j], coh[j] = "spill", code, c
-        which[j] = ",".join(sorted(set(inv_ids)))
-    # overlaps below min_share contaminate an otherwise clean control
-    minor = links[~links["counted"] & (links["timing"] != "after_window")]
-    for a, grp in minor.groupby("area_id", sort=False):
-        j = pos_of[a]
-        if role[j] == "control":
-            role[j] = "spill" if spillover is not None else "excluded"
-            reason[j], which[j] = "partial_overlap", _join(grp)
-            c = grp["cohort"].dropna()
-            coh[j] = int(c.min()) if len(c) else pd.NA
-
-    text = np.array([REASONS[r] for r in reason], dtype=object)
-    roles = gpd.GeoDataFrame(
-        {
-            "area_id": aid,
-            "role": role.astype(str),
-            "investment_ids": which.astype(str),
-            "cohort": coh,
-            "reason": reason.astype(str),
-            "reason_text": text.astype(str),
-        },
-        geometry=areas.geometry.to_numpy(),
-        crs=crs,
+def _roles_frame(u: _Units, areas: gpd.GeoDataFrame, links: pd.DataFrame, *, crs: CRS,
+                 kind: str | None, lang: str) -> gpd.GeoDataFrame:
+    cols: dict[str, Any] = {"area_id": u.aid}
+    if "name" in areas.columns:
+        cols["name"] = areas["name"].to_numpy()
+    cols.update(
+        role=u.role.astype(str), investment_ids=u.which.astype(str), cohort=u.cohort,
+        pre_wave=u.pre_wave, reason=u.reason.astype(str),
+        reason_text=np.array([text(f"role.{r}", lang) for r in u.reason], dtype=str),
     )
-    counts = roles["role"].value_counts().to_dict()
-    logger.info(
-        "roles over waves %s: %s; %d investments in no area", list(dates), counts, len(unplaced)
-    )
-    return DesignResult(
-        roles=roles, links=links, unplaced=unplaced, waves=tuple(dates),
-        wave_dates=dates, spillover=spillover,
-    )
+    if kind is not None:
+        inwin = links[links["counted"] & (links["timing"] == "in_window")]
+        kinds = inwin.groupby("area_id")["kind"].agg(lambda k: ",".join(sorted(set(k))))
+        cols["kinds"] = pd.Series(u.aid).map(kinds).astype(object).fillna("").to_numpy()
+    return gpd.GeoDataFrame(cols, geometry=areas.geometry.to_numpy(), crs=crs)
 
 
 def _join(grp: pd.DataFrame) -> str:
-    return ",".join(sorted(dict.fromkeys(grp["investment_id"].astype(str))))
+    return _join_ids(grp["investment_id"].astype(str))
+
+
+def _join_ids(ids: Iterable[str]) -> str:
+    """The distinct investment ids, sorted and comma-joined."""
+    return ",".join(sorted(set(ids)))
 
 
 def _add_spill(

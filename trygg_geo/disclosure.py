@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from trygg_geo._i18n import LANGS, TEXTS, text
+
 __all__ = [
     "ESTIMATE_COLUMNS",
     "SUPPRESSED_REASON",
@@ -45,13 +47,8 @@ ESTIMATE_COLUMNS = (
     "sek_per_point_ci_low", "sek_per_point_ci_high", "p_perm", "perm_ci_low", "perm_ci_high",
 )
 
-#: Why an estimate is not published, by language.
-SUPPRESSED_REASON = {
-    "sv": "Redovisas inte: skattningen vilar på en enkätcell med färre än {min_n} svar "
-          "och skulle avslöja den.",
-    "en": "Not published: the estimate rests on a survey cell with fewer than {min_n} answers "
-          "and would disclose it.",
-}
+#: Why an estimate is not published, by language (the template ``disclosure.suppressed``).
+SUPPRESSED_REASON = {lang: TEXTS["disclosure.suppressed"][lang] for lang in LANGS}
 
 Cell = tuple[str, int]
 
@@ -195,7 +192,7 @@ def protect_estimates(
         cols = [c for c in ESTIMATE_COLUMNS if c in out.columns]
         out.loc[idx, cols] = np.nan
         out.loc[idx, "suppressed"] = True
-        out.loc[idx, "reason"] = SUPPRESSED_REASON[lang].format(min_n=min_n)
+        out.loc[idx, "reason"] = text("disclosure.suppressed", lang, min_n=min_n)
         log.info("%d estimates not published: they would disclose survey cells with n < %d",
                  len(blanked), min_n)
     return out

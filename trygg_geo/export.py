@@ -20,7 +20,14 @@ into one GeoPackage that opens styled, with Swedish field aliases, in QGIS:
   the aliases and field descriptions also in the GeoPackage schema extension
   (``gpkg_data_columns``: ``name`` is the column GDAL >= 3.7 uses for a field's
   alternative name, ``description`` for its comment);
-- a title and a description per layer in ``gpkg_contents`` (``identifier``, ``description``).
+- a title and a description per layer in ``gpkg_contents`` (``identifier``, ``description``);
+- the areas (``omraden``) coloured exactly as ``karta.html`` colours them: each row gets its
+  style class in the field ``stilklass`` (:func:`trygg_geo._palette.area_style_classes`: the
+  class edges computed from the layer's own changes, as the map computes them from the same
+  areas), and the QGIS style is a categorized renderer on that field with the map's colours
+  (ColorBrewer PuOr centred on zero; not significant light grey, too few answers dark grey,
+  not measured white) and its class labels. Edit ``change`` in QGIS and ``stilklass`` stays as
+  written: write the file again to reclassify.
 
 The file is written atomically: everything goes into a hidden temporary file beside the
 target (``.resultat.tmp-XXXX.gpkg``), which is renamed over the target at the end. A crash
@@ -52,9 +59,13 @@ from pyproj import CRS
 
 import trygg_geo.layers as catalogue
 from trygg_geo._atomic import atomic_path
+from trygg_geo._crs import crs_label, parse_crs, require_crs
 from trygg_geo._errors import CRSError, InputError
+from trygg_geo._outputs import remove_stale_temps, write_geotiff
+from trygg_geo._palette import area_style_classes
+from trygg_geo.layers._qml import STYLE_CLASS_FIELD, build_qml
 
-__all__ = ["GpkgReport", "write_geopackage", "write_raster_atomic"]
+__all__ = ["GpkgReport", "catalogue_layers", "write_geopackage", "write_raster_atomic"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +119,9 @@ class GpkgReport:
     coerced_columns
         Layer -> columns whose values were coerced to text (mixed types, categories,
         non-active geometry columns as WKT).
+    style_bins
+        Layer -> class edges of ``|change|`` behind its ``stilklass`` field and style (the
+        layers styled by change, e.g. ``omraden``); ``()`` when no change is shown.
     """
 
     path: Path
@@ -118,6 +132,7 @@ class GpkgReport:
     styled_layers: tuple[str, ...] = ()
     reprojected: tuple[str, ...] = ()
     coerced_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    style_bins: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def layers(self) -> list[str]:
@@ -157,6 +172,8 @@ class _Prepared:
     family: str | None
     coerced: list[str]
     reprojected: bool
+    style_bins: tuple[float, ...] | None = None  # class edges of a layer styled by change
+    style_used: tuple[str, ...] = ()  # the style classes that occur in it
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,20 +181,9 @@ class _Prepared:
 # ---------------------------------------------------------------------------------------
 
 
-def _crs_label(crs: CRS) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg is not None else crs.to_string()
-
-
 def _target_crs(layers: Mapping[str, pd.DataFrame], crs: Any) -> CRS | None:
     if crs is not None:
-        try:
-            return CRS.from_user_input(crs)
-        except Exception as exc:  # pyproj raises its own CRSError
-            raise CRSError(
-                f"write_geopackage: crs={crs!r} is not a coordinate reference system "
-                f"({exc}). Fix: pass e.g. crs='EPSG:3006' (SWEREF 99 TM) or 'EPSG:3011'."
-            ) from exc
+        return parse_crs(crs)
     for df in layers.values():
         if isinstance(df, gpd.GeoDataFrame) and df.crs is not None and len(df):
             return CRS.from_user_input(df.crs)
@@ -360,8 +366,35 @@ def _columns(name: str, df: pd.DataFrame, geometry: str | None) -> tuple[pd.Data
     return df, coerced
 
 
+def _style_classes(name: str, df: pd.DataFrame, *, k: int, scheme: str) -> tuple[
+    pd.DataFrame, tuple[float, ...] | None
+]:
+    """Add ``stilklass`` to a layer the catalogue styles by change; ``None`` bins otherwise.
+
+    The class comes from :func:`trygg_geo._palette.area_style_classes` over the layer's own
+    rows, the rule ``karta.html`` applies to the same areas; an existing ``stilklass`` column
+    is replaced, so that the field and the style always agree.
+    """
+    if not catalogue.has_layer(name) or catalogue.layer_spec(name).get("style") != "change":
+        return df, None
+    value = (catalogue.layer_spec(name).get("style_field") or ["change"])[0]
+    geometry = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    attrs = pd.DataFrame(df.drop(columns=[geometry] if geometry else []))
+    classes, bins = area_style_classes(attrs, value_column=value, k=k, scheme=scheme)
+    if STYLE_CLASS_FIELD in df.columns:
+        logger.info("layer '%s': '%s' recomputed from '%s'", name, STYLE_CLASS_FIELD, value)
+        df = df.drop(columns=[STYLE_CLASS_FIELD])
+    else:
+        df = df.copy()
+    df[STYLE_CLASS_FIELD] = pd.Series(classes, index=df.index, dtype="str")
+    if geometry:  # keep the geometry column last, as written by the other layers
+        df = df[[c for c in df.columns if c != geometry] + [geometry]]
+    return df, bins
+
+
 def _prepare(  # noqa: C901 - predates the gate; split planned (issue 10)
-    name: str, df: pd.DataFrame, target: CRS | None, *, crs_given: bool
+    name: str, df: pd.DataFrame, target: CRS | None, *, crs_given: bool,
+    classes_per_side: int = 3, scheme: str = "Quantiles",
 ) -> _Prepared:
     if not isinstance(df, pd.DataFrame):
         raise InputError(
@@ -411,6 +444,7 @@ def _prepare(  # noqa: C901 - predates the gate; split planned (issue 10)
             fix="pass a GeoDataFrame with its CRS set.",
         )
 
+    df, style_bins = _style_classes(name, df, k=classes_per_side, scheme=scheme)
     if len(df) == 0 and catalogue.has_layer(name):  # the catalogue's schema for empty layers
         spec = catalogue.layer_spec(name)
         for f in spec["fields"]:
@@ -426,21 +460,15 @@ def _prepare(  # noqa: C901 - predates the gate; split planned (issue 10)
         gdf: gpd.GeoDataFrame = df  # type: ignore[assignment]
         if gdf.crs is None:
             if len(gdf) and gdf.geometry.notna().any():
-                raise CRSError(
-                    f"layer '{name}' has no CRS, so its coordinates cannot be placed. Fix: "
-                    f"set the CRS the coordinates are in, e.g. gdf.set_crs('EPSG:3006') for "
-                    "SWEREF 99 TM or 'EPSG:3011' for SWEREF 99 18 00 (do not guess: check the "
-                    "source)."
-                )
+                require_crs(gdf, what=f"layer '{name}'")
             if target is None:
-                raise CRSError(
-                    f"layer '{name}' is empty and has no CRS, and no other layer gives one. "
-                    "Fix: pass crs= to write_geopackage (e.g. crs='EPSG:3006')."
-                )
+                raise CRSError(f"layer '{name}' is empty and has no CRS, and no other layer "
+                               "gives one.",
+                               fix="pass crs= to write_geopackage (e.g. crs='EPSG:3006').")
             gdf = gdf.set_crs(target)
         elif target is not None and not CRS.from_user_input(gdf.crs).equals(target):
             logger.info("layer '%s': reprojected from %s to %s%s", name,
-                        _crs_label(CRS.from_user_input(gdf.crs)), _crs_label(target),
+                        crs_label(CRS.from_user_input(gdf.crs)), crs_label(target),
                         "" if crs_given else " (the first layer's CRS)")
             gdf = gdf.to_crs(target)
             reprojected = True
@@ -451,7 +479,9 @@ def _prepare(  # noqa: C901 - predates the gate; split planned (issue 10)
         raise InputError(f"layer '{name}' has an attribute column named '{GEOMETRY_COLUMN}', "
                          "the GeoPackage geometry column.", column=GEOMETRY_COLUMN,
                          fix=f"rename the column '{GEOMETRY_COLUMN}'.")
-    return _Prepared(name, df, gtype, family, coerced + more, reprojected)
+    used = tuple(sorted(set(df[STYLE_CLASS_FIELD].dropna()))) if style_bins is not None else ()
+    return _Prepared(name, df, gtype, family, coerced + more, reprojected,
+                     style_bins=style_bins, style_used=used)
 
 
 # ---------------------------------------------------------------------------------------
@@ -461,7 +491,8 @@ def _prepare(  # noqa: C901 - predates the gate; split planned (issue 10)
 
 def _write_layer(tmp: Path, p: _Prepared, *, title: str, description: str, first: bool,
                  metadata: Mapping[str, str] | None = None) -> None:
-    frame = p.frame
+    frame = p.frame.copy(deep=False)
+    frame.attrs = {}  # pandas attrs (e.g. a result object) are not layer metadata
     kwargs: dict[str, Any] = {}
     if p.geometry_type is not None:
         frame = (
@@ -510,7 +541,12 @@ def _write_styles(tmp: Path, prepared: Sequence[_Prepared], lang: str) -> list[s
             # QGIS matches on OGR_L_GetGeometryColumn, which is "" for a table
             "f_geometry_column": GEOMETRY_COLUMN if p.geometry_type else "",
             "styleName": p.name,
-            "styleQML": catalogue.qml(p.name, lang=lang, fields=fields, geometry=p.family),
+            "styleQML": build_qml(
+                catalogue.layer_spec(p.name),
+                aliases=catalogue.field_aliases(p.name, lang, columns=fields),
+                fields=fields, geometry=p.family, lang=lang,
+                change_bins=p.style_bins, change_used=p.style_used,
+            ),
             "styleSLD": "",
             "useAsDefault": True,
             "description": f"trygg_geo: {catalogue.layer_title(p.name, lang)}",
@@ -578,32 +614,6 @@ def _write_data_columns(tmp: Path, prepared: Sequence[_Prepared], lang: str) -> 
         con.close()
 
 
-def _remove_stale_temps(target: Path, *, older_than: float) -> list[Path]:
-    """Remove the hidden temporary files a killed earlier write left beside ``target``.
-
-    These are ``.<stem>.tmp-*<suffix>`` and their SQLite journals. Files touched since
-    ``older_than`` (a concurrent writer's) are kept.
-    """
-    removed: list[Path] = []
-    prefix = f".{target.stem}.tmp-"
-    if not target.parent.is_dir():
-        return removed
-    for f in target.parent.iterdir():
-        if not f.name.startswith(prefix):
-            continue
-        stem = re.sub(r"-(journal|wal|shm)$", "", f.name)
-        if not stem.endswith(target.suffix):
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            if f.stat().st_mtime < older_than:
-                f.unlink()
-                removed.append(f)
-    if removed:
-        logger.info("removed %d temporary file(s) left by an interrupted write: %s",
-                    len(removed), [f.name for f in removed])
-    return removed
-
-
 def write_geopackage(
     path: str | os.PathLike[str],
     layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
@@ -613,6 +623,8 @@ def write_geopackage(
     descriptions: Mapping[str, str] | None = None,
     crash_hook: Callable[[str], None] | None = None,
     metadata: Mapping[str, str] | None = None,
+    classes_per_side: int = 3,
+    scheme: str = "Quantiles",
 ) -> GpkgReport:
     """Write output layers into one styled GeoPackage, atomically.
 
@@ -640,6 +652,10 @@ def write_geopackage(
     metadata
         Dataset metadata (key -> text), e.g. the run id of :func:`trygg_geo.run`; GDAL and
         QGIS show it (``ogrinfo`` lists it under "Metadata").
+    classes_per_side, scheme
+        Change classes on each side of zero (1-4) and the mapclassify scheme of their edges,
+        for the layers styled by change (``omraden``). Pass what :func:`trygg_geo.build_map`
+        got (its defaults are these), so that QGIS and ``karta.html`` draw the same classes.
 
     Returns
     -------
@@ -683,7 +699,9 @@ def write_geopackage(
         raise InputError(f"descriptions given for layers that are not written: {unknown}.",
                          fix=f"use names from: {', '.join(layers)}.")
     tcrs = _target_crs(layers, crs)
-    prepared = [_prepare(n, df, tcrs, crs_given=crs is not None) for n, df in layers.items()]
+    prepared = [_prepare(n, df, tcrs, crs_given=crs is not None,
+                         classes_per_side=classes_per_side, scheme=scheme)
+                for n, df in layers.items()]
     titles = _unique_titles([p.name for p in prepared], lang)
 
     try:
@@ -702,11 +720,11 @@ def write_geopackage(
             f"could not replace '{target}': {exc}. Fix: close the file in QGIS or ArcGIS "
             "(Windows locks open files) and run again, or write to another file name."
         ) from exc
-    _remove_stale_temps(target, older_than=started)
+    remove_stale_temps(target, older_than=started)
 
     report = GpkgReport(
         path=target,
-        crs=_crs_label(tcrs) if tcrs is not None and any(p.geometry_type for p in prepared)
+        crs=crs_label(tcrs) if tcrs is not None and any(p.geometry_type for p in prepared)
         else None,
         feature_counts={p.name: len(p.frame) for p in prepared},
         geometry_types={p.name: p.geometry_type for p in prepared},
@@ -714,6 +732,7 @@ def write_geopackage(
         styled_layers=tuple(styled),
         reprojected=tuple(p.name for p in prepared if p.reprojected),
         coerced_columns={p.name: tuple(p.coerced) for p in prepared if p.coerced},
+        style_bins={p.name: p.style_bins for p in prepared if p.style_bins is not None},
     )
     logger.info("wrote %s: %s", target, ", ".join(
         f"{k} ({v})" for k, v in report.feature_counts.items()))
@@ -730,6 +749,9 @@ def write_raster_atomic(
     description: str | Sequence[str] | None = None,
 ) -> Path:
     """Write a GeoTIFF atomically (temporary file beside ``path``, then rename).
+
+    The package's one GeoTIFF writer, :func:`trygg_geo._outputs.write_geotiff` (compressed,
+    tiled when large); see it for dataset tags such as the run id.
 
     Parameters
     ----------
@@ -752,44 +774,66 @@ def write_raster_atomic(
     Path
         ``path``.
     """
-    import rasterio
-
-    if crs is None:
-        raise CRSError(f"write_raster_atomic('{path}'): crs is None. Fix: pass the CRS of the "
-                       "grid, e.g. crs='EPSG:3006'.")
-    target = Path(path)
-    arr = np.asarray(array)
-    if arr.dtype == bool:
-        arr = arr.astype("uint8")
-    if arr.ndim == 2:
-        arr = arr[np.newaxis]
-    if arr.ndim != 3 or 0 in arr.shape:
-        raise InputError(f"write_raster_atomic: array has shape {np.shape(array)}.",
-                         file=target, fix="pass a 2-D (rows, cols) or 3-D (bands, rows, cols) "
-                         "array with data.")
-    if nodata is None and arr.dtype.kind == "f" and bool(np.isnan(arr).any()):
-        nodata = float("nan")
-    if isinstance(description, str) or description is None:
-        descs = [description] * arr.shape[0]
-    else:
-        descs = list(description)
-        if len(descs) != arr.shape[0]:
-            raise InputError(f"write_raster_atomic: {len(descs)} descriptions for "
-                             f"{arr.shape[0]} bands.", file=target,
-                             fix="give one description per band, or one string for all.")
-    profile: dict[str, Any] = {
-        "driver": "GTiff", "height": arr.shape[1], "width": arr.shape[2],
-        "count": arr.shape[0], "dtype": arr.dtype.name, "crs": CRS.from_user_input(crs).to_wkt(),
-        "transform": transform, "nodata": nodata, "compress": "deflate",
-    }
-    if arr.shape[1] >= 256 and arr.shape[2] >= 256:
-        profile.update(tiled=True, blockxsize=256, blockysize=256)
-    started = time.time()
-    with atomic_path(target) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(arr)
-        for i, d in enumerate(descs, start=1):
-            if d:
-                dst.set_band_description(i, d)
-    _remove_stale_temps(target, older_than=started)
-    logger.info("wrote %s (%d band(s), %dx%d)", target, arr.shape[0], arr.shape[2], arr.shape[1])
+    target = write_geotiff(path, array, transform=transform, crs=crs, nodata=nodata,
+                           band_description=description)
+    logger.info("wrote %s", target)
     return target
+
+
+_MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
+
+
+def catalogue_layers(
+    tables: Mapping[str, pd.DataFrame | None],
+) -> dict[str, pd.DataFrame]:
+    """The GeoPackage layers of the layer catalogue, cut from the run's tables.
+
+    ``layers/catalogue.json`` says, for every layer, which table it comes from
+    (``source.table``: ``investments``, ``unplaced``, ``areas``, ``roles``, ``effects``,
+    ``hotspots``), which rows (``source.where``, e.g. ``{"role": "treated"}``, and the
+    layer's ``geometry`` family, so points, lines and polygons go to their own layers) and
+    which columns: the catalogue's fields, in catalogue order, then the columns that match
+    its patterns (``n_{wave}``, ...), in table order. A column the catalogue does not
+    describe is not written. A table that is ``None`` (no incidents, so no hot spots) gives
+    no layer; an empty one gives an empty layer with its schema.
+
+    Raises
+    ------
+    KeyError
+        When a catalogue layer names a table that ``tables`` does not have.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for name in catalogue.layer_names():
+        spec = catalogue.layer_spec(name)
+        source = spec.get("source")
+        if source is None:
+            continue
+        if source["table"] not in tables:
+            raise KeyError(f"the catalogue's layer '{name}' comes from the table "
+                           f"'{source['table']}', which the run did not give "
+                           f"(tables: {', '.join(tables)}).")
+        table = tables[source["table"]]
+        if table is None:
+            continue
+        rows = pd.Series(True, index=table.index)
+        for col, value in source.get("where", {}).items():
+            rows &= table[col] == value
+        families = [g for g in spec["geometry"] if g is not None]
+        if families and isinstance(table, gpd.GeoDataFrame) and len(table):
+            allowed = [*families, *(_MULTI[g] for g in families if g in _MULTI)]
+            rows &= table.geometry.geom_type.isin(allowed)
+        out[name] = table.loc[rows, _catalogue_columns(name, spec, table)]
+    return out
+
+
+def _catalogue_columns(name: str, spec: Mapping[str, Any], table: pd.DataFrame) -> list[str]:
+    named = [f["name"] for f in spec["fields"] if f["name"] in table.columns]
+    patterned = [c for c in table.columns if c not in named and c != _geometry_name(table)
+                 and catalogue.field_spec(name, str(c)) is not None]
+    geometry = [_geometry_name(table)] if isinstance(table, gpd.GeoDataFrame) else []
+    return [*named, *patterned, *geometry]
+
+
+def _geometry_name(table: pd.DataFrame) -> str | None:
+    return table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+

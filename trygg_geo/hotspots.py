@@ -29,14 +29,18 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from libpysal import weights as lw
+from libpysal.weights import min_threshold_distance
 from scipy import stats
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from trygg_geo._crs import require_projected
 from trygg_geo._errors import (
     DataQualityWarning,
     EmptyLayerError,
@@ -44,7 +48,7 @@ from trygg_geo._errors import (
     MissingColumnError,
     TryggGeoWarning,
 )
-from trygg_geo.density import _check_points, check_projected
+from trygg_geo.density import _check_points
 
 __all__ = ["CONFIDENCE_LEVELS", "GI_CLASSES", "HotSpotResult", "hot_spots"]
 
@@ -155,6 +159,50 @@ class HotSpotResult:
         """Contiguous cold units dissolved, as :meth:`hot_spots` (``gi_z_min`` first)."""
         return self._dissolve("cold")
 
+    def places(self, *, min_count: int = 0) -> gpd.GeoDataFrame:
+        """The ``otrygga_platser`` layer: dissolved significant hot and cold spots.
+
+        Parameters
+        ----------
+        min_count
+            Spots holding fewer points than this are published without their count
+            (``count`` empty, ``count_suppressed`` true), so a spot of one or two incidents
+            cannot be traced to them.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            One row per spot, hot spots first (largest z first), then cold spots:
+            ``spot_id`` (1..), ``spot_class`` (``hot``/``cold``), ``confidence`` (90, 95 or
+            99: the strongest ``gi_bin`` in the spot), ``n_units``, ``count``,
+            ``count_suppressed``, ``gi_z`` (the extreme z), ``gi_p_min``, ``area_m2`` and the
+            polygon. The full grid stays in :attr:`cells`.
+        """
+        parts = []
+        for cls, zcol, bcol in (("hot", "gi_z_max", "gi_bin_max"),
+                                ("cold", "gi_z_min", "gi_bin_min")):
+            d = self._dissolve(cls)
+            if d.empty:
+                continue
+            parts.append(pd.DataFrame({
+                "spot_class": cls, "confidence": d[bcol].abs().map({1: 90, 2: 95, 3: 99}),
+                "n_units": d["n_units"].to_numpy(), "count": d["count"].to_numpy(dtype=float),
+                "gi_z": d[zcol].to_numpy(), "gi_p_min": d["gi_p_min"].to_numpy(),
+                "area_m2": d["area_m2"].to_numpy(), "geometry": d.geometry.to_numpy()}))
+        cols = ["spot_id", "spot_class", "confidence", "gi_bin", "n_units", "count",
+                "count_suppressed", "gi_z", "gi_p_min", "area_m2"]
+        if not parts:
+            return gpd.GeoDataFrame({c: [] for c in cols},
+                                    geometry=gpd.GeoSeries([], crs=self.cells.crs))
+        out = pd.concat(parts, ignore_index=True)
+        out["gi_bin"] = np.where(out["spot_class"] == "hot", 1, -1) * \
+            out["confidence"].map({90: 1, 95: 2, 99: 3}).to_numpy()
+        out["count_suppressed"] = out["count"] < min_count
+        out.loc[out["count_suppressed"], "count"] = np.nan
+        out.insert(0, "spot_id", np.arange(1, len(out) + 1))
+        return gpd.GeoDataFrame(out[cols + ["geometry"]], geometry="geometry",
+                                crs=self.cells.crs)
+
     def _dissolve(self, cls: str) -> gpd.GeoDataFrame:
         prefix = "hot" if cls == "hot" else "cold"
         cols = [f"{prefix}_spot_id", "n_units", "count", "gi_z_max" if cls == "hot" else
@@ -208,32 +256,50 @@ def _grid_units(
     Cells are half-open, ``[x0, x0 + size) x [y0, y0 + size)``, so a point on a shared edge
     belongs to the cell east (or north) of it and every point is counted exactly once.
     """
-    xmin = math.floor(xy[:, 0].min() / cell_size) * cell_size
-    ymin = math.floor(xy[:, 1].min() / cell_size) * cell_size
-    cols = math.floor((xy[:, 0].max() - xmin) / cell_size) + 1
-    rows = math.floor((xy[:, 1].max() - ymin) / cell_size) + 1
+    xmin, ymin, rows, cols = _grid_shape(xy.min(axis=0), xy.max(axis=0), cell_size)
+    counts = _grid_counts(xy, xmin, ymin, rows, cols, cell_size)
+    return _grid_cells(xmin, ymin, rows, cols, cell_size, crs), counts
+
+
+def _grid_shape(lo: np.ndarray, hi: np.ndarray, cell_size: float
+                ) -> tuple[float, float, int, int]:
+    """Lower-left corner, rows and columns of the grid over points from ``lo`` to ``hi``."""
+    xmin = math.floor(lo[0] / cell_size) * cell_size
+    ymin = math.floor(lo[1] / cell_size) * cell_size
+    cols = math.floor((hi[0] - xmin) / cell_size) + 1
+    rows = math.floor((hi[1] - ymin) / cell_size) + 1
     if rows * cols > 2_000_000:
         raise InputError(
             f"the hot-spot grid would have {rows} x {cols} = {rows * cols:,} cells.",
             fix="use a larger cell_size (Gi* on this many cells is slow and its FDR control "
             "has little power), or pass areas=.",
         )
-    ymax = ymin + rows * cell_size
+    return xmin, ymin, rows, cols
+
+
+def _grid_counts(xy: np.ndarray, xmin: float, ymin: float, rows: int, cols: int,
+                 cell_size: float) -> np.ndarray:
+    """Points per cell of the grid of :func:`_grid_shape`, cells in row-major order."""
     c = np.clip(np.floor((xy[:, 0] - xmin) / cell_size).astype(np.int64), 0, cols - 1)
     # row 0 is the northernmost; a point on a horizontal edge goes to the cell north of it
     r_south = np.clip(np.floor((xy[:, 1] - ymin) / cell_size).astype(np.int64), 0, rows - 1)
     r = rows - 1 - r_south
-    counts = np.bincount(r * cols + c, minlength=rows * cols)
+    return np.bincount(r * cols + c, minlength=rows * cols)
+
+
+def _grid_cells(xmin: float, ymin: float, rows: int, cols: int, cell_size: float, crs: Any
+                ) -> gpd.GeoDataFrame:
+    """The cell polygons of the grid of :func:`_grid_shape` (``cell_id``, ``row``, ``col``)."""
+    ymax = ymin + rows * cell_size
     rr, cc = np.divmod(np.arange(rows * cols), cols)
     x0 = xmin + cc * cell_size
     y1 = ymax - rr * cell_size
     geoms = shapely.box(x0, y1 - cell_size, x0 + cell_size, y1)
-    cells = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {"cell_id": np.arange(rows * cols, dtype=np.int64), "row": rr, "col": cc},
         geometry=geoms,
         crs=crs,
     )
-    return cells, counts
 
 
 def _area_units(
@@ -247,7 +313,7 @@ def _area_units(
         raise MissingColumnError("area_id", found=[str(c) for c in areas.columns])
     if len(areas) == 0:
         raise EmptyLayerError("the areas layer has no rows.", fix="check the areas file.")
-    check_projected(areas.crs, what="areas")
+    require_projected(areas, what="the area layer")
     if areas["area_id"].duplicated().any():
         dup = areas["area_id"][areas["area_id"].duplicated()].iloc[0]
         raise InputError(
@@ -279,8 +345,6 @@ def _area_units(
 def _weights(
     coords: np.ndarray, *, distance_band: float | None, k: int | None
 ) -> tuple[Any, str]:
-    from libpysal import weights as lw
-
     if k is not None:
         if distance_band is not None:
             raise InputError("pass distance_band or k, not both.")
@@ -314,6 +378,7 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
     alpha: float = 0.05,
     fdr: bool = True,
     p_value: str = "z_sim",
+    dask: Any = None,
 ) -> HotSpotResult:
     """Getis-Ord Gi* hot and cold spots of incident points.
 
@@ -356,6 +421,12 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
         rarely finds anything (a warning says so). ``"normal"``: the analytic z and its
         normal p-value (ArcGIS's default; permutations are still run for ``gi_p_sim`` unless
         ``permutations=0``).
+    dask
+        Count the points per unit partition by partition on dask (optional extra ``dask``),
+        for point sets too large for memory: ``True`` (dask's current scheduler), a
+        ``distributed.Client`` or a scheduler address (``"tcp://host:8786"``); ``points`` may
+        then also be a ``dask_geopandas`` frame or a GeoParquet path. Gi* then runs on the
+        summed counts: the same result. See :func:`trygg_geo._dask.hot_spots_dask`.
 
     Returns
     -------
@@ -401,8 +472,14 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
     >>> spots.contains(gpd.points_from_xy([671500], [6581500])[0]).iloc[0]
     np.True_
     """
-    import esda
+    if (dask is not None and dask is not False) or type(points).__module__.startswith("dask"):
+        # imported here: trygg_geo._dask builds on this module's in-memory core
+        from trygg_geo._dask import dask_client, hot_spots_dask
 
+        with dask_client(dask) as client:
+            return hot_spots_dask(points, cell_size=cell_size, areas=areas,
+                                  distance_band=distance_band, k=k, permutations=permutations,
+                                  seed=seed, alpha=alpha, fdr=fdr, p_value=p_value, client=client)
     xy = _check_points(points)
     if not (0 < alpha < 1):
         raise InputError(f"alpha must lie between 0 and 1, got {alpha!r}.")
@@ -413,21 +490,51 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
         if not (np.isfinite(cell_size) and cell_size > 0):
             raise InputError(f"cell_size must be a positive number of metres, got {cell_size!r}.")
         units, counts = _grid_units(xy, float(cell_size), points.crs)
-        id_column, unit = "cell_id", "grid"
+        id_column = "cell_id"
         if distance_band is None and k is None:
             distance_band = _DEFAULT_BAND_CELLS * float(cell_size)
     else:
         units, counts, out_mask = _area_units(points, areas)
-        id_column, unit = "area_id", "area"
-        if out_mask.any():
-            outside = points[out_mask]
-            rows = outside["source_row"].head(5).tolist() if "source_row" in outside else []
-            warnings.warn(
-                f"{int(out_mask.sum())} of {len(points)} points lie in no area and are not "
-                f"counted (returned in HotSpotResult.outside; source rows {rows}...).",
-                DataQualityWarning,
-                stacklevel=2,
-            )
+        id_column = "area_id"
+        outside = points[out_mask]
+    return _gi_star(
+        units, counts, outside=outside, n_points=len(points), crs=points.crs,
+        id_column=id_column, cell_size=float(cell_size) if areas is None else None,
+        distance_band=distance_band, k=k, permutations=permutations, seed=seed, alpha=alpha,
+        fdr=fdr, p_value=p_value,
+    )
+
+
+def _gi_star(  # noqa: C901 - the statistics part of hot_spots (predates the gate)
+    units: gpd.GeoDataFrame,
+    counts: np.ndarray,
+    *,
+    outside: gpd.GeoDataFrame,
+    n_points: int,
+    crs: Any,
+    id_column: str,
+    cell_size: float | None,
+    distance_band: float | None,
+    k: int | None,
+    permutations: int,
+    seed: int | None,
+    alpha: float,
+    fdr: bool,
+    p_value: str,
+) -> HotSpotResult:
+    """Gi* of counts per unit, shared by :func:`hot_spots` and the dask path.
+
+    ``cell_size`` is None for area units; ``outside`` holds the points in no area.
+    """
+    unit = "grid" if cell_size is not None else "area"
+    if len(outside):
+        rows = outside["source_row"].head(5).tolist() if "source_row" in outside else []
+        warnings.warn(
+            f"{len(outside)} of {n_points} points lie in no area and are not "
+            f"counted (returned in HotSpotResult.outside; source rows {rows}...).",
+            DataQualityWarning,
+            stacklevel=3,
+        )
     n_units = len(units)
     if n_units < 3:
         raise InputError(
@@ -436,8 +543,6 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
         )
     coords = shapely.get_coordinates(units.geometry.centroid.to_numpy())
     if distance_band is None and k is None:
-        from libpysal.weights import min_threshold_distance
-
         distance_band = float(min_threshold_distance(coords))
     if distance_band is not None and not (np.isfinite(distance_band) and distance_band > 0):
         raise InputError(f"distance_band must be a positive number of metres, "
@@ -450,7 +555,7 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
             f"({distance_band:g} m); their Gi* only reflects their own count. Fix: a larger "
             "distance_band, or k=.",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
 
     y = counts.astype(float)
@@ -476,14 +581,14 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
                 f"significant unless at least {need} units reach it. Fix: more permutations, "
                 "or p_value='z_sim'.",
                 TryggGeoWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     p_sim = np.full(n_units, np.nan)
     if np.ptp(y) == 0:
         warnings.warn(
             "every unit has the same count, so Gi* is undefined: no hot or cold spots.",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         z = np.zeros(n_units)
         p = np.ones(n_units)
@@ -535,7 +640,7 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
     cells["gi_bin"] = gi_bin
     cells["hotspot_class"] = pd.array([_BIN_NAMES[int(b)] for b in gi_bin], dtype="string")
     cells["gi_p_sim"] = p_sim
-    cells = gpd.GeoDataFrame(cells, geometry=geom.values, crs=points.crs)
+    cells = gpd.GeoDataFrame(cells, geometry=geom.values, crs=crs)
     logger.info(
         "Gi*: %d %s units, %d hot, %d cold (p <= %.4g, %s, %s)",
         n_units, unit, int((gi_class == "hot").sum()), int((gi_class == "cold").sum()),
@@ -548,14 +653,14 @@ def hot_spots(  # noqa: C901 - predates the gate; split planned (issue 10)
         weights=w_text,
         distance_band=None if k is not None else float(distance_band),  # type: ignore[arg-type]
         k=k,
-        cell_size=float(cell_size) if areas is None else None,
+        cell_size=cell_size,
         permutations=int(permutations),
         seed=seed,
         p_value=p_value,
         alpha=float(alpha),
         fdr=bool(fdr),
         p_threshold=p_threshold,
-        n_points=len(points),
+        n_points=n_points,
         outside=outside,
         extra={"fdr_thresholds": thr},
     )

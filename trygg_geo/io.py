@@ -9,18 +9,25 @@ Excel, and keeps ``source_row``: the row a person sees in the spreadsheet.
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from trygg_geo._crs import (
+    crs_label,
+    crs_name,
+    diagnose_crs,
+    parse_crs,
+    parse_optional_crs,
+    require_crs,
+)
 from trygg_geo._errors import (
     CRSError,
     DataQualityWarning,
@@ -28,10 +35,14 @@ from trygg_geo._errors import (
     InputError,
     MissingColumnError,
     MissingFileError,
+    Msg,
+    Number,
     UnreadableFileError,
+    msg,
 )
 from trygg_geo._tabular import (
     MAX_TEXT_CHARS,
+    _gc_paused,
     cut_text,
     match_columns,
     parse_amount,
@@ -40,16 +51,21 @@ from trygg_geo._tabular import (
     read_table,
     short,
 )
-from trygg_geo.interventions import fold_text, recognise_kind
+from trygg_geo.areas import read_areas  # re-exported with the other readers
+from trygg_geo.interventions import fold_text, match_kind
+from trygg_geo.survey import read_survey  # re-exported with the other readers
 
 __all__ = [
     "INCIDENT_COLUMNS",
     "REGISTER_COLUMNS",
+    "STATUS_CODES",
+    "STATUS_VALUES",
     "parse_crs",
     "read_areas",
     "read_incidents",
     "read_register",
     "read_survey",
+    "register_duplicates",
 ]
 
 log = logging.getLogger(__name__)
@@ -134,7 +150,53 @@ REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "y": ("y", "n", "nordlig", "norr", "northing", "lat", "latitud", "y koordinat"),
     "crs": ("koordinatsystem", "crs", "epsg", "referenssystem", "srid"),
     "wkt": ("wkt", "geometri", "geometry", "geom"),
+    # last: "läge" is an address header before it is a status header
+    "status": (
+        "status",
+        "projektstatus",
+        "genomförandestatus",
+        "status projekt",
+        "projektläge",
+        "läge",
+        "state",
+        "project status",
+    ),
 }
+
+#: The register's ``status`` codes: carried out, under way, called off, not yet begun.
+STATUS_CODES = ("completed", "ongoing", "cancelled", "planned")
+#: Status words and phrases (folded: case, å/ä/ö and punctuation ignored) per status code. A
+#: cell is read by its longest phrases first, so "Avslutad utan åtgärd" is cancelled, not
+#: completed; a cell naming two codes, or a negation the list does not hold ("ej besiktigad"),
+#: is unknown.
+STATUS_VALUES: dict[str, tuple[str, ...]] = {
+    "completed": (
+        "klar", "klart", "genomford", "genomfort", "avslutad", "avslutat", "fardig", "fardigt",
+        "fardigstalld", "fardigstallt", "slutford", "slutfort", "utford", "utfort", "levererad",
+        "aterrapporterad", "slutredovisad", "slutrapporterad", "completed", "done", "finished",
+    ),
+    "ongoing": (
+        "pagaende", "pagar", "paborjad", "paborjat", "startad", "startat", "under arbete",
+        "under genomforande", "under utforande", "ej klar", "inte klar", "ej avslutad",
+        "inte avslutad", "ej fardig", "inte fardig", "ongoing", "in progress", "started",
+    ),
+    "cancelled": (
+        "avbruten", "avbrutet", "installd", "installt", "struken", "struket", "makulerad",
+        "makulerat", "stoppad", "stoppat", "aterkallad", "aterkallat", "avslagen", "avslaget",
+        "utgar", "utgatt", "avslutad utan atgard", "avslutat utan atgard", "ej genomford",
+        "ej genomfort", "inte genomford", "inte genomfort", "cancelled", "canceled", "withdrawn",
+    ),
+    "planned": (
+        "planerad", "planerat", "planeras", "beviljad", "beviljat", "beslutad", "beslutat",
+        "kommande", "ej paborjad", "ej paborjat", "inte paborjad", "inte paborjat", "ej startad",
+        "ej startat", "inte startad", "inte startat", "planned", "granted", "not started",
+    ),
+}
+_STATUS_PHRASES = sorted(
+    ((phrase, code) for code, phrases in STATUS_VALUES.items() for phrase in phrases),
+    key=lambda pc: (-len(pc[0].split()), -len(pc[0])),
+)
+_NEGATIONS = ("ej", "inte", "icke", "not")
 
 INCIDENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "incident_id": ("id", "händelse-id", "ärendenummer", "ärende", "incident_id", "nr"),
@@ -143,78 +205,6 @@ INCIDENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "x": REGISTER_COLUMNS["x"],
     "y": REGISTER_COLUMNS["y"],
 }
-
-_CRS_NAMES = {
-    "sweref 99 tm": 3006, "sweref99 tm": 3006, "sweref99tm": 3006, "sweref tm": 3006,
-    "sweref 99 18 00": 3011, "sweref 99 1800": 3011, "sweref99 1800": 3011,
-    "sweref 99 13 30": 3008, "sweref 99 1330": 3008, "sweref 99 12 00": 3007,
-    "sweref 99 15 00": 3009, "sweref 99 16 30": 3010, "sweref 99 14 15": 3012,
-    "sweref 99 15 45": 3013, "sweref 99 17 15": 3014, "sweref 99 18 45": 3015,
-    "sweref 99 20 15": 3016, "sweref 99 21 45": 3017, "sweref 99 23 15": 3018,
-    "wgs84": 4326, "wgs 84": 4326, "wgs 1984": 4326, "lat lon": 4326, "latlon": 4326,
-    "rt90": 3021, "rt 90": 3021, "rt90 2 5 gon v": 3021, "rt 90 2 5 gon v": 3021,
-}
-
-
-def parse_crs(text: object) -> pyproj.CRS | None:
-    """Read a CRS as municipalities write it ("SWEREF 99 TM", "3006", "EPSG:3011", "WGS84").
-
-    Returns None for an empty cell; raises ValueError for text that names no CRS.
-
-    >>> parse_crs("SWEREF 99 18 00").to_epsg()
-    3011
-    >>> parse_crs("3006").to_epsg()
-    3006
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return None
-    t = str(text).strip()
-    if not t:
-        return None
-    folded = fold_text(t)
-    if folded in _CRS_NAMES:
-        return pyproj.CRS.from_epsg(_CRS_NAMES[folded])
-    m = re.fullmatch(r"(?:epsg\s*)?(\d{4,5})", folded)
-    if m:
-        return _crs_or_none(f"EPSG:{int(m.group(1))}") or _no_crs(t)
-    definition = t.upper().startswith(_CRS_DEFINITION_PREFIXES)
-    # a name lookup in the PROJ database costs ~0.1 s: only for short, name-like text (and cached),
-    # so that a register full of free text in the CRS column reads fast
-    if definition or (len(t) <= 60 and _CRS_NAME_LIKE.fullmatch(t)):
-        return _crs_or_none(t) or _no_crs(t)
-    return _no_crs(t)
-
-
-_CRS_DEFINITION_PREFIXES = (
-    "EPSG:",
-    "ESRI:",
-    "IGNF:",
-    "OGC:",
-    "URN:OGC:",
-    "+PROJ",
-    "+INIT",
-    "PROJCS[",
-    "GEOGCS[",
-    "PROJCRS[",
-    "GEOGCRS[",
-    "COMPOUNDCRS[",
-    "BOUNDCRS[",
-    "{",
-)
-_CRS_NAME_LIKE = re.compile(r"[A-Za-z0-9 ._:/()+\-]+")
-
-
-@lru_cache(maxsize=256)
-def _crs_or_none(text: str) -> pyproj.CRS | None:
-    try:
-        return pyproj.CRS.from_user_input(text)
-    except pyproj.exceptions.CRSError:
-        return None
-
-
-def _no_crs(t: str) -> pyproj.CRS:
-    raise ValueError(f"'{short(t)}' names no coordinate reference system")
-
 
 #: Completion or start dates before this are flagged ``date_implausible`` (kept): trygghets-
 #: investments in registers start in the 1990s at the earliest.
@@ -250,82 +240,346 @@ def _register_mapping(
     return mapping
 
 
-def _warn(path: Path, row: int, column: str, text: str, problem: str) -> None:
-    warnings.warn(
-        f"'{path}', row {row}, column '{column}': '{short(text)}' {problem}; the row is kept and "
-        "flagged.",
-        DataQualityWarning,
-        stacklevel=4,
-    )
+#: A grouped cell warning lists this many rows (then "...").
+_ROWS_LISTED = 20
 
 
-_AMOUNT_PROBLEMS = {
-    "amount_scaled": "names its unit; it was converted to kronor",
-    "amount_negative": "is a negative amount; the value is left empty",
-    "amount_not_finite": "is not a finite amount; the value is left empty",
-    "amount_out_of_range": (
-        "is larger than any investment (above 1,000 billion kr); the value is left empty"
-    ),
-}
+class _CellWarnings:
+    """The register's cell warnings, one per column and problem.
+
+    A problem in one cell is told as ``'file', row r, column 'c': 'cell' <problem>; the row is
+    kept and flagged``; in several cells of a column as one warning that lists their rows (the
+    first :data:`_ROWS_LISTED`) and shows the first cell. :meth:`emit` warns in the order the
+    column-problems were first met.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # (column, problem key) -> [count, first row, first cell, problem, rows listed]
+        self.cells: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, row: int, column: str, text: str, key: str, problem: Msg) -> None:
+        """One cell of ``column`` on spreadsheet row ``row`` has the problem ``key``."""
+        self.add_many([row], column, text, key, problem)
+
+    def add_many(self, rows: list[int], column: str, first: str, key: str,
+                 problem: Msg) -> None:
+        """Cells of ``column`` on ``rows`` (in file order; ``first`` is the first one's text)."""
+        if not rows:
+            return
+        got = self.cells.get((column, key))
+        if got is None:
+            self.cells[(column, key)] = [len(rows), rows[0], first, problem,
+                                         list(rows[:_ROWS_LISTED])]
+            return
+        got[0] += len(rows)
+        got[4].extend(rows[: max(_ROWS_LISTED - len(got[4]), 0)])
+
+    def emit(self) -> None:
+        """Warn about the cells added since the last call."""
+        for (column, _key), (n, row, text, problem, listed) in self.cells.items():
+            if n == 1:
+                m = msg("warn.cell", file=self.path, row=row, column=column, cell=short(text),
+                        problem=problem)
+            else:
+                rows = ", ".join(str(r) for r in listed) + (", ..." if n > len(listed) else "")
+                m = msg("warn.cells", file=self.path, column=column, n=Number(n), rows=rows,
+                        cell=short(text), problem=problem)
+            warnings.warn(DataQualityWarning(m), stacklevel=4)
+        self.cells = {}
 
 
-def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:  # noqa: C901 - predates the gate; split planned (issue 10)
-    frame: pd.DataFrame = table.frame
-    path = table.path
-    rows = table.source_row
-    mapping = _register_mapping(list(frame.columns), columns, path)
-    n = len(frame)
-    if n == 0:
-        raise EmptyLayerError("the investment register has a header but no rows.", file=path,
-                              fix="check that the right sheet or file was exported.")
-    out = pd.DataFrame(index=pd.RangeIndex(n))
-    out["source_row"] = rows.astype("int64")
+#: The text key (``warn.cell.<flag>``) of each amount flag's problem.
+_AMOUNT_PROBLEMS = {f: msg(f"warn.cell.{f}") for f in (
+    "amount_scaled", "amount_negative", "amount_not_finite", "amount_out_of_range")}
 
-    flags: list[list[str]] = [[] for _ in range(n)]
 
-    def flag(i: int, f: str) -> None:
-        if f not in flags[i]:
-            flags[i].append(f)
+def _status_code(value: object) -> str | None:
+    """The status code a register's status cell names, or None (empty, unknown or mixed).
 
-    def text(field: str) -> pd.Series:
-        if field not in mapping:
-            return pd.Series([pd.NA] * n, dtype="string")
-        s = (
-            frame[mapping[field]]
-            .astype("string")
-            .str.strip()
-            .replace("", pd.NA)
-            .reset_index(drop=True)
-        )
-        if field not in _TEXT_FIELDS:
-            return s
-        vals = s.tolist()
-        for i, v in enumerate(vals):
-            if v is not pd.NA and len(v) > MAX_TEXT_CHARS:
-                vals[i], _ = cut_text(v)
-                flag(i, "text_truncated")
-                _warn(path, int(rows[i]), mapping[field], v,
-                      f"is {len(v):,} characters long; it was cut to {MAX_TEXT_CHARS:,}")
-        return pd.Series(vals, dtype="string")
+    >>> [_status_code(v) for v in ("Klar", "Pågående", "Avslutad utan åtgärd", "Beviljad")]
+    ['completed', 'ongoing', 'cancelled', 'planned']
+    >>> [_status_code(v) for v in ("Klar 2021-05", "Ej påbörjad", "Ej besiktigad", "Klar/avbruten")]
+    ['completed', 'planned', None, None]
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    rest = f" {fold_text(str(value))} "
+    codes: set[str] = set()
+    for phrase, code in _STATUS_PHRASES:
+        if f" {phrase} " in rest:
+            codes.add(code)
+            rest = rest.replace(f" {phrase} ", " | ")
+    if len(codes) != 1 or any(w in _NEGATIONS for w in rest.split()):
+        return None
+    return codes.pop()
 
-    ids = text("investment_id")
-    out["investment_id"] = ids.fillna(pd.Series([f"rad-{r}" for r in rows], dtype="string"))
-    out["name"] = text("name")
-    kind_raw = text("kind")
-    recognised = [recognise_kind(None if pd.isna(k) else str(k)) for k in kind_raw]
-    out["kind"] = pd.Series([k for k, _ in recognised], dtype="string")
+
+def _register_status(
+    cells: pd.Series | None, completed: pd.Series, path: Path, column: str | None,
+    rows: Any, flag: Any,
+) -> pd.Series:
+    """The ``status`` of every row, from the status column, else from the completion date.
+
+    Without a status column (or with an empty cell) a row with a completion date is
+    ``completed``, else NA. An unreadable status is flagged ``status_unknown`` (and warned
+    about once) and read from the date the same way. A cancelled row keeps its completion date,
+    flagged ``cancelled_with_date``; an ongoing or planned row with a completion date is flagged
+    ``status_date_conflict``; a completed row without one ``completed_without_date``.
+    """
+    done = completed.notna().to_numpy()
+    from_date: list[object] = ["completed" if d else None for d in done]
+    if cells is None:
+        return pd.Series(from_date, dtype="string")
+    out: list[object] = []
+    unknown: list[tuple[int, str]] = []
+    codes: dict[str, str | None] = {}  # each distinct status text is read once
+    for i, v in enumerate(cells.tolist()):
+        if v is pd.NA or not str(v).strip():
+            out.append(from_date[i])
+            continue
+        t = str(v)
+        code = codes[t] if t in codes else codes.setdefault(t, _status_code(t))
+        if code is None:
+            flag(i, "status_unknown")
+            unknown.append((int(rows[i]), str(v)))
+            out.append(from_date[i])
+            continue
+        out.append(code)
+        if code == "cancelled" and done[i]:
+            flag(i, "cancelled_with_date")
+        elif code in ("ongoing", "planned") and done[i]:
+            flag(i, "status_date_conflict")
+        elif code == "completed" and not done[i]:
+            flag(i, "completed_without_date")
+    if unknown:
+        shown = sorted({short(v) for _, v in unknown})[:5]
+        warnings.warn(DataQualityWarning(msg(
+            "warn.status_unknown", file=path, column=column, n=len(unknown), row=unknown[0][0],
+            values=", ".join(repr(v) for v in shown))), stacklevel=4)
+    return pd.Series(out, dtype="string")
+
+
+def _status_column(frame: pd.DataFrame, mapping: dict[str, str],
+                   columns: Mapping[str, str] | None, path: Path) -> pd.Series | None:
+    """The status cells, or None.
+
+    A column found as "Läge" that holds mostly no status words (a location, not a status) is
+    not read as the status.
+    """
+    col = mapping.get("status")
+    if col is None:
+        return None
+    cells = frame[col].astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+    given = cells.dropna()
+    if "status" not in (columns or {}) and "lage" in fold_text(col).split() and len(given):
+        known = sum(int(k) for v, k in given.value_counts().items()
+                    if _status_code(v) is not None)
+        if known * 2 < len(given):
+            log.info("%s: column '%s' holds no status words in most rows; it is not read as the "
+                     "project status.", path.name, col)
+            del mapping["status"]
+            return None
+    return cells
+
+
+def _row_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per row, equal for rows whose every cell (trimmed) is equal.
+
+    Each column's distinct cells are trimmed once (Python's ``str.strip``); the per-column
+    codes are combined into one code per row, renumbered after each column so they stay small.
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    for c in frame.columns:
+        codes, uniques = pd.factorize(frame[c].astype("string"))  # an empty cell is code -1
+        codes = np.where(codes < 0, len(uniques), codes)
+        trimmed = np.empty(len(uniques) + 1, dtype=object)
+        trimmed[:] = [str(u).strip() for u in uniques.tolist()] + [""]
+        tcodes, tuniques = pd.factorize(trimmed)
+        key, _ = pd.factorize(key * max(len(tuniques), 1) + np.asarray(tcodes)[codes])
+        key = np.asarray(key, dtype=np.int64)
+    return key
+
+
+def _duplicates(
+    frame: pd.DataFrame, ids: pd.Series, investment_id: pd.Series, rows: Any, path: Path,
+    flag: Any,
+) -> pd.Series:
+    """Flag exact duplicate rows and ids reused with other contents; return ``duplicate_of``.
+
+    A row whose every cell (trimmed) equals an earlier row's is flagged ``duplicate`` and gets
+    that row's ``source_row`` in ``duplicate_of``. Rows that share an id given in the file but
+    differ in some cell are all flagged ``duplicate_id`` (an exact copy in such a group too);
+    they stay separate rows.
+    """
+    key = _row_keys(frame)
+    # pd.factorize numbers the keys in order of first appearance: first[k] is key k's first row
+    first = np.unique(key, return_index=True)[1]
+    first_of = first[key]
+    copy = np.flatnonzero(first_of != np.arange(len(key)))
+    dup_of = pd.array(np.asarray(rows, dtype=np.int64)[first_of], dtype="Int64")
+    dup_of[first_of == np.arange(len(key))] = pd.NA
+    for i in copy.tolist():
+        flag(i, "duplicate")
+    # ids given in the file on two or more rows, in the order of their first row
+    given = ids.notna().to_numpy(dtype=bool, copy=True)
+    given &= investment_id.astype(str).duplicated(keep=False).to_numpy(dtype=bool)
+    groups: dict[str, list[int]] = {}
+    for i, iid in zip(np.flatnonzero(given).tolist(), investment_id[given].tolist(), strict=True):
+        groups.setdefault(str(iid), []).append(i)
+    reused = []
+    for iid, members in groups.items():
+        if len(members) > 1 and len({int(key[i]) for i in members}) > 1:
+            for i in members:
+                flag(i, "duplicate_id")
+            reused.append(msg("warn.dup_ids.item", id=short(iid),
+                              rows=", ".join(str(int(rows[i])) for i in members)))
+    copies = [(int(rows[i]), int(dup_of[i])) for i in copy.tolist()]
+    if copies:
+        listed: list[Msg] = [msg("warn.dup_rows.item", row=r, of=d) for r, d in copies[:10]]
+        if len(copies) > 10:
+            listed.append(msg("warn.more"))
+        one = "one" if len(copies) == 1 else "many"
+        warnings.warn(DataQualityWarning(msg(
+            "warn.dup_rows", file=path, head=msg(f"warn.dup_rows.head_{one}", n=len(copies)),
+            listed=listed, they=msg(f"warn.dup_rows.{one}"))), stacklevel=4)
+    if reused:
+        shown: Msg | str = ""
+        for m in reused[:5]:
+            shown = msg("err.join", a=shown, b=msg("err.join", a="; ", b=m)) if shown else m
+        if len(reused) > 5:
+            shown = msg("err.join", a=shown, b=", ...")
+        warnings.warn(DataQualityWarning(msg("warn.dup_ids", file=path, n=len(reused),
+                                             listed=shown)), stacklevel=4)
+    return pd.Series(dup_of, dtype="Int64")
+
+
+def register_duplicates(register: pd.DataFrame) -> pd.DataFrame:
+    """The register's duplicate rows, as the report and the command line list them.
+
+    Parameters
+    ----------
+    register
+        A register from :func:`read_register` (``source_row``, ``investment_id``,
+        ``duplicate_of``, ``read_flag``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flagged register row, in file order: ``source_row``, ``investment_id``,
+        ``flag`` (``duplicate``: an exact copy, counted once; ``duplicate_id``: the id is on
+        rows with other contents, every row counted), ``duplicate_of`` (the row it copies, for
+        ``duplicate``) and ``same_id_rows`` (the other rows with that id, comma-joined, for
+        ``duplicate_id``).
+
+    Examples
+    --------
+    >>> reg = pd.DataFrame({"source_row": [2, 3, 4, 5], "investment_id": ["A", "A", "B", "B"],
+    ...                     "duplicate_of": pd.array([pd.NA, 2, pd.NA, pd.NA], dtype="Int64"),
+    ...                     "read_flag": ["", "duplicate", "duplicate_id", "duplicate_id"]})
+    >>> register_duplicates(reg)[["source_row", "flag", "same_id_rows"]].to_numpy().tolist()
+    [[3, 'duplicate', ''], [4, 'duplicate_id', '5'], [5, 'duplicate_id', '4']]
+    """
+    cols = ["source_row", "investment_id", "flag", "duplicate_of", "same_id_rows"]
+    if len(register) == 0 or "read_flag" not in register.columns:
+        return pd.DataFrame({c: [] for c in cols})
+    flags = [set(str(f).split(",")) if pd.notna(f) else set() for f in register["read_flag"]]
+    dup_of = (register["duplicate_of"] if "duplicate_of" in register.columns
+              else pd.Series(pd.NA, index=register.index, dtype="Int64"))
+    rows_by_id: dict[str, list[int]] = {}
+    for r, iid in zip(register["source_row"].tolist(), register["investment_id"].tolist(),
+                      strict=True):
+        rows_by_id.setdefault(str(iid), []).append(int(r))
+    out = []
+    for (r, iid, d), f in zip(zip(register["source_row"].tolist(),
+                                  register["investment_id"].tolist(), dup_of.tolist(),
+                                  strict=True), flags, strict=True):
+        if "duplicate" in f or pd.notna(d):
+            out.append({"source_row": int(r), "investment_id": str(iid), "flag": "duplicate",
+                        "duplicate_of": d, "same_id_rows": ""})
+        elif "duplicate_id" in f:
+            others = [str(o) for o in rows_by_id[str(iid)] if o != int(r)]
+            out.append({"source_row": int(r), "investment_id": str(iid), "flag": "duplicate_id",
+                        "duplicate_of": pd.NA, "same_id_rows": ", ".join(others)})
+    frame = pd.DataFrame(out, columns=cols)
+    frame["duplicate_of"] = frame["duplicate_of"].astype("Int64")
+    return frame
+
+
+class _Flags:
+    """The ``read_flag`` of every row: flags in the order they were raised, each once."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: dict[int, list[str]] = {}  # only the flagged rows
+
+    def __call__(self, i: int, f: str) -> None:
+        got = self.rows.setdefault(i, [])
+        if f not in got:
+            got.append(f)
+
+    def many(self, where: list[int], f: str) -> None:
+        """Flag the rows ``where`` with ``f``."""
+        for i in where:
+            self(i, f)
+
+    def column(self) -> pd.Series:
+        """``read_flag``: each row's flags joined by commas ("" for none)."""
+        out = np.full(self.n, "", dtype=object)
+        for i, f in self.rows.items():
+            out[i] = ",".join(f)
+        return pd.Series(out, dtype="string")
+
+
+def _text_column(frame: pd.DataFrame, mapping: dict[str, str], field: str, n: int,
+                 rows: np.ndarray, flag: _Flags, cw: _CellWarnings) -> pd.Series:
+    """A text field, trimmed (empty -> NA); text fields longer than MAX_TEXT_CHARS are cut."""
+    if field not in mapping:
+        return pd.Series([pd.NA] * n, dtype="string")
+    s = frame[mapping[field]].astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+    if field not in _TEXT_FIELDS:
+        return s
+    long = np.flatnonzero((s.str.len() > MAX_TEXT_CHARS).fillna(False).to_numpy(dtype=bool))
+    if not len(long):
+        return s
+    vals = s.tolist()
+    for i in long.tolist():
+        v = vals[i]
+        vals[i], _ = cut_text(v)
+        flag(i, "text_truncated")
+        cw.add(int(rows[i]), mapping[field], v, "text_cut",
+               msg("warn.cell.text_cut", n=Number(len(v)), limit=Number(MAX_TEXT_CHARS)))
+    return pd.Series(vals, dtype="string")
+
+
+def _kind_columns(out: pd.DataFrame, kind_raw: pd.Series, kinds: Mapping[str, str] | None,
+                  flag: _Flags) -> None:
+    """Add ``kind``, ``kind_raw``, ``kind_recognised``, ``kind_score`` and ``kind_match``.
+
+    Each distinct kind text is matched once.
+    """
+    codes, uniques = pd.factorize(kind_raw)
+    found = [match_kind(str(k), kinds) for k in uniques] + [match_kind(None, kinds)]
+    matches = [found[c] for c in codes.tolist()]  # code -1 (empty) is the last
+    out["kind"] = pd.Series([m.kind for m in matches], dtype="string")
     out["kind_raw"] = kind_raw
-    out["kind_recognised"] = np.array([ok for _, ok in recognised], dtype=bool)
-    for i, (_, ok) in enumerate(recognised):
-        if not ok:
+    out["kind_recognised"] = np.array([m.recognised for m in matches], dtype=bool)
+    out["kind_score"] = np.array([m.score for m in matches], dtype="float64")
+    out["kind_match"] = pd.Series([m.how for m in matches], dtype="string")
+    for i, m in enumerate(matches):
+        if not m.recognised:
             flag(i, "kind_unknown")
-    for f in ("address", "district", "board"):
-        out[f] = text(f)
-    # numbers and dates: a bad cell becomes empty, is flagged and warned about; the row stays
+        elif m.how == "fuzzy":
+            flag(i, "kind_fuzzy")
+
+
+def _amount_columns(out: pd.DataFrame, frame: pd.DataFrame, mapping: dict[str, str],
+                    rows: np.ndarray, path: Path, flag: _Flags, cw: _CellWarnings) -> None:
+    """``granted_sek`` and ``spent_sek`` in kronor; a bad cell is empty, flagged and warned."""
     pos = {int(r): i for i, r in enumerate(rows)}
     for f in ("granted_sek", "spent_sek"):
         if f not in mapping:
-            out[f] = pd.Series([np.nan] * n, dtype="float64")
+            out[f] = pd.Series([np.nan] * len(out), dtype="float64")
             continue
         col = mapping[f]
         res = parse_amount(frame[col].reset_index(drop=True), column=col, file=path, rows=rows)
@@ -341,13 +595,18 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
         out[f] = res.values.to_numpy()
         for r, cell in res.bad:
             flag(pos[r], f"bad_{f}")
-            _warn(path, r, col, cell, "is not an amount (write it as 1 250 000 or 1 250 tkr)")
+            cw.add(r, col, cell, "not_amount", msg("warn.cell.not_amount"))
+        by_flag: dict[str, list[int]] = {}
+        first: dict[str, str] = {}
         for i, fl, cell in res.flags:
-            flag(i, fl)
-            _warn(path, int(rows[i]), col, cell, _AMOUNT_PROBLEMS[fl])
+            by_flag.setdefault(fl, []).append(i)
+            first.setdefault(fl, cell)
+        for fl, where in by_flag.items():
+            flag.many(where, fl)
+            cw.add_many(rows[where].tolist(), col, first[fl], fl, _AMOUNT_PROBLEMS[fl])
     for f in ("x", "y"):
         if f not in mapping:
-            out[f] = pd.Series([np.nan] * n, dtype="float64")
+            out[f] = pd.Series([np.nan] * len(out), dtype="float64")
             continue
         vals, bad = parse_number(
             frame[mapping[f]].reset_index(drop=True), column=mapping[f], file=path, rows=rows
@@ -355,98 +614,138 @@ def _register_from_table(table: Any, columns: Mapping[str, str] | None) -> pd.Da
         out[f] = vals.to_numpy()
         for r, cell in bad:
             flag(pos[r], f"bad_{f}")
-            _warn(path, r, mapping[f], cell, "is not a finite number; the value is left empty")
+            cw.add(r, mapping[f], cell, "not_number", msg("warn.cell.not_number"))
+
+
+def _date_columns(out: pd.DataFrame, frame: pd.DataFrame, mapping: dict[str, str],
+                  rows: np.ndarray, path: Path, flag: _Flags, cw: _CellWarnings) -> None:
+    """``started`` and ``completed``; bad, out-of-range, implausible and future dates flagged."""
+    pos = {int(r): i for i, r in enumerate(rows)}
     today = _today()
     for f in ("started", "completed"):
         if f not in mapping:
-            out[f] = pd.Series([pd.NaT] * n, dtype="datetime64[ns]")
+            out[f] = pd.Series([pd.NaT] * len(out), dtype="datetime64[ns]")
             continue
         col = mapping[f]
-        dres = parse_dates_checked(
-            frame[col].reset_index(drop=True), column=col, file=path, rows=rows
-        )
+        cells = frame[col].reset_index(drop=True)
+        dres = parse_dates_checked(cells, column=col, file=path, rows=rows)
         vals = dres.values.copy()
         for r, cell in dres.bad:
             flag(pos[r], f"bad_{f}")
-            _warn(
-                path,
-                r,
-                col,
-                cell,
-                "is not a date (write it as 2021-03-15); the value is left empty",
-            )
+            cw.add(r, col, cell, "not_date", msg("warn.cell.not_date"))
         for r, cell in dres.out_of_range:
             flag(pos[r], "date_out_of_range")
-            _warn(path, r, col, cell, "is outside 1900-2100; the value is left empty")
-        early = np.flatnonzero((vals < PLAUSIBLE_FROM).to_numpy())
-        for i in early.tolist():
+            cw.add(r, col, cell, "date_out_of_range", msg("warn.cell.date_out_of_range"))
+        for i in np.flatnonzero((vals < PLAUSIBLE_FROM).to_numpy()).tolist():
             flag(int(i), "date_implausible")
-            _warn(
-                path,
-                int(rows[i]),
-                col,
-                str(frame[col].iloc[i]),
-                f"is before {PLAUSIBLE_FROM.year}, which is implausible for an investment; it is "
-                "kept",
-            )
+            cw.add(int(rows[i]), col, str(cells.iloc[i]), "date_implausible",
+                   msg("warn.cell.date_implausible", year=PLAUSIBLE_FROM.year))
         if f == "completed":
             future = np.flatnonzero((vals > today).to_numpy())
             for i in future.tolist():
                 flag(int(i), "completed_in_future")
-                _warn(
-                    path,
-                    int(rows[i]),
-                    col,
-                    str(frame[col].iloc[i]),
-                    f"is after today ({today.date()}), so the investment is not counted as carried "
-                    "out (the date stays in raw_text)",
-                )
+                cw.add(int(rows[i]), col, str(cells.iloc[i]), "date_future",
+                       msg("warn.cell.date_future", today=str(today.date())))
             vals.iloc[future] = pd.NaT
         out[f] = vals.to_numpy()
     order_bad = (out["completed"] < out["started"]).to_numpy()
     for i in np.flatnonzero(order_bad).tolist():
         flag(int(i), "completed_before_start")
-    crs_text = text("crs")
+
+
+def _crs_column(crs_text: pd.Series, mapping: dict[str, str], rows: np.ndarray, path: Path,
+                flag: _Flags) -> pd.Series:
+    """Each row's CRS label; an unreadable CRS is empty, flagged ``bad_crs`` and warned about.
+
+    A CRS text is parsed once; a text that is no CRS is parsed again for each of its rows, so
+    that each warning names its row.
+    """
+    labels: dict[str, str] = {}
     crs_out: list[object] = []
-    for i, c in enumerate(crs_text):
-        if pd.isna(c):
+    for i, c in enumerate(crs_text.tolist()):
+        if c is pd.NA:
             crs_out.append(pd.NA)
             continue
-        try:
-            parsed = parse_crs(str(c))
-            crs_out.append(
-                f"EPSG:{parsed.to_epsg()}"
-                if parsed is not None and parsed.to_epsg()
-                else (parsed.to_string() if parsed is not None else pd.NA)
-            )
-        except ValueError:
-            crs_out.append(pd.NA)
-            flag(i, "bad_crs")
-            warnings.warn(
-                f"'{path}', row {rows[i]}, column '{mapping['crs']}': '{short(c)}' names no CRS "
-                "(write e.g. 'SWEREF 99 TM' or 'EPSG:3006'); the CRS will be detected from the "
-                "numbers.",
-                DataQualityWarning,
-                stacklevel=3,
-            )
-    out["crs"] = pd.Series(crs_out, dtype="string")
+        label = labels.get(c)
+        if label is None:
+            try:
+                parsed = parse_crs(str(c), file=path, row=int(rows[i]), column=mapping["crs"])
+            except CRSError as exc:
+                crs_out.append(pd.NA)
+                flag(i, "bad_crs")
+                warnings.warn(DataQualityWarning(msg("warn.bad_crs", error=exc)), stacklevel=4)
+                continue
+            label = labels[c] = crs_label(parsed)
+        crs_out.append(label)
+    return pd.Series(crs_out, dtype="string")
+
+
+def _raw_text(strings: pd.DataFrame, wkt_col: str | None, flag: _Flags) -> pd.Series:
+    """Every row's cells joined by ``;`` (each cut at MAX_TEXT_CHARS; flagged unless WKT)."""
+    cols: list[pa.Array] = []
+    for c in strings.columns:
+        col = pa.array(strings[c].array)
+        longest = pc.max(pc.utf8_length(col)).as_py() if len(col) else None
+        if longest is not None and longest > MAX_TEXT_CHARS:
+            vals = col.to_pylist()
+            for i, v in enumerate(vals):
+                if v is not None and len(v) > MAX_TEXT_CHARS:
+                    vals[i], _ = cut_text(v)
+                    if c != wkt_col:
+                        flag(i, "text_truncated")
+            col = pa.array(vals, type=col.type)
+        cols.append(col)
+    if not cols:
+        return pd.Series([""] * len(strings), dtype="string")
+    joined = pc.binary_join_element_wise(*cols, pa.scalar(";", cols[0].type),
+                                         null_handling="replace", null_replacement="")
+    return pd.Series(pd.array(joined, dtype="string"))
+
+
+def _register_from_table(
+    table: Any, columns: Mapping[str, str] | None, kinds: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    frame: pd.DataFrame = table.frame
+    path = table.path
+    rows = table.source_row
+    mapping = _register_mapping(list(frame.columns), columns, path)
+    n = len(frame)
+    if n == 0:
+        raise EmptyLayerError(msg("err.register_empty"), file=path,
+                              fix=msg("err.register_empty.fix"))
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["source_row"] = rows.astype("int64")
+    flag = _Flags(n)
+    cw = _CellWarnings(path)
+    # the cells as text once (the parsers of numbers and dates read the cells as they came)
+    strings = frame.astype("string")
+
+    def text(field: str) -> pd.Series:
+        return _text_column(strings, mapping, field, n, rows, flag, cw)
+
+    ids = text("investment_id")
+    out["investment_id"] = ids.fillna(pd.Series([f"rad-{r}" for r in rows], dtype="string"))
+    out["name"] = text("name")
+    kind_raw = text("kind")
+    cw.emit()
+    _kind_columns(out, kind_raw, kinds, flag)
+    for f in ("address", "district", "board"):
+        out[f] = text(f)
+    cw.emit()
+    # numbers and dates: a bad cell becomes empty, is flagged and warned about; the row stays
+    _amount_columns(out, frame, mapping, rows, path, flag, cw)
+    cw.emit()
+    _date_columns(out, frame, mapping, rows, path, flag, cw)
+    cw.emit()
+    out["status"] = _register_status(_status_column(strings, mapping, columns, path),
+                                     out["completed"], path, mapping.get("status"), rows, flag)
+    crs_text = text("crs")
+    cw.emit()
+    out["crs"] = _crs_column(crs_text, mapping, rows, path, flag)
     out["wkt"] = text("wkt")
-    raw = frame.astype("string").fillna("").reset_index(drop=True)
-    wkt_col = mapping.get("wkt")
-    raw_text = []
-    for i, r in enumerate(raw.itertuples(index=False, name=None)):
-        cells = []
-        for c, v in zip(raw.columns, r, strict=True):
-            cut, was_cut = cut_text(v)
-            if was_cut and c != wkt_col:
-                flag(i, "text_truncated")
-            cells.append(cut)
-        raw_text.append(";".join(cells))
-    out["raw_text"] = pd.Series(raw_text, dtype="string")
-    dup = out["investment_id"].duplicated(keep=False) & ids.notna()
-    for i in np.flatnonzero(dup.to_numpy()).tolist():
-        flag(int(i), "duplicate_id")
-    out["read_flag"] = pd.Series([",".join(f) for f in flags], dtype="string")
+    out["raw_text"] = _raw_text(strings, mapping.get("wkt"), flag)
+    out["duplicate_of"] = _duplicates(strings, ids, out["investment_id"], rows, path, flag)
+    out["read_flag"] = flag.column()
     out.attrs["trygg_geo_source"] = str(path)
     out.attrs["trygg_geo_columns"] = dict(mapping)
     return out
@@ -457,6 +756,7 @@ def read_register(
     *,
     columns: Mapping[str, str] | None = None,
     sheet: str | int | None = None,
+    kinds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     r"""Read a municipal investment register (CSV or Excel) into the register shape.
 
@@ -470,13 +770,30 @@ def read_register(
         headers (fields: see :data:`REGISTER_COLUMNS`).
     sheet
         Excel sheet name or 0-based index.
+    kinds
+        Optional ``register kind text -> kind id`` (``[register.kinds]`` of projekt.toml),
+        read before the built-in synonyms (see :func:`trygg_geo.interventions.match_kind`).
 
     Returns
     -------
     pandas.DataFrame
         One row per register row, in file order, with the columns ``source_row,
-        investment_id, name, kind, kind_raw, kind_recognised, address, district, board,
-        granted_sek, spent_sek, started, completed, x, y, crs, wkt, raw_text, read_flag``.
+        investment_id, name, kind, kind_raw, kind_recognised, kind_score, kind_match, address,
+        district, board, granted_sek, spent_sek, x, y, started, completed, status, crs, wkt,
+        raw_text, duplicate_of, read_flag``.
+
+        ``kind_match`` says how the kind was read (``exact``, ``synonym``, ``fuzzy``,
+        ``config`` or ``unknown``) and ``kind_score`` how surely (0-100; see
+        :class:`~trygg_geo.interventions.KindMatch`).
+
+        ``status`` is ``completed``, ``ongoing``, ``cancelled``, ``planned`` or NA, read from a
+        status column (``Status``, ``Projektstatus``, ``Läge``, ...; words in
+        :data:`STATUS_VALUES`), else ``completed`` when the row has a completion date and NA
+        when not. A cancelled row keeps its completion date.
+
+        ``duplicate_of`` is, for a row that repeats an earlier row cell for cell, that row's
+        ``source_row`` (NA otherwise): such a row is kept but must be counted once in totals
+        (``register[register["duplicate_of"].isna()]``).
         Nothing is dropped: unreadable numbers, dates or kinds are kept as empty values and
         listed in ``read_flag`` (with a :class:`~trygg_geo.DataQualityWarning` naming file, row
         and column). The flags:
@@ -495,7 +812,14 @@ def read_register(
           ``raw_text``;
         - ``text_truncated``: a cell longer than 1,000 characters was cut (here and in
           ``raw_text``);
-        - ``kind_unknown``, ``duplicate_id``.
+        - ``kind_unknown`` (kind ``annat``), ``kind_fuzzy`` (read as the nearest kind from a
+          misspelling; ``kind_score`` says how near);
+        - ``status_unknown``: the status cell names no known status (the status is then taken
+          from the date); ``cancelled_with_date``; ``status_date_conflict`` (ongoing or planned
+          with a completion date); ``completed_without_date``;
+        - ``duplicate``: the row repeats an earlier row exactly (see ``duplicate_of``);
+          ``duplicate_id``: the id is on two or more rows with different contents (every such
+          row is flagged, kept and counted).
 
     Raises
     ------
@@ -521,9 +845,11 @@ def read_register(
     (2, 'T-1', 'belysning', 125000.5)
     """
     p = Path(path)
-    table = read_table(p, sheet=sheet, what="investment register", config_section="register",
-                       find_header=lambda names: _register_mapping(names, columns, p))
-    return _register_from_table(table, columns)
+    with _gc_paused():  # a large register builds millions of objects without cycles
+        table = read_table(p, sheet=sheet, what="investment register",
+                           config_section="register",
+                           find_header=lambda names: _register_mapping(names, columns, p))
+        return _register_from_table(table, columns, kinds)
 
 
 def read_incidents(
@@ -590,12 +916,8 @@ def read_incidents(
                 f"{len(missing)} row(s) have no coordinates (first: row {r}).", file=p, row=r,
                 column=mapping["x"], fix="fill in x and y, or remove rows that cannot be placed.",
             )
-        if crs is None:
-            raise CRSError(
-                f"'{p}': the incident table has coordinates but no CRS was given. "
-                "Fix: pass crs=... (e.g. 'EPSG:3006' for SWEREF 99 TM), or set incidents.crs in "
-                "projekt.toml."
-            )
+        if declared is None:
+            require_crs(None, what="the incident table", file=p, key="incidents.crs")
         assert declared is not None
         _check_incident_crs(xs.to_numpy(), ys.to_numpy(), rows, declared, p,
                             f"columns '{mapping['x']}'/'{mapping['y']}'", mapping["x"])
@@ -618,14 +940,9 @@ def read_incidents(
             failed = sorted(dres.bad + dres.out_of_range)
             if failed:
                 r, cell = failed[0]
-                warnings.warn(
-                    f"'{p}', column '{mapping['date']}': {len(failed)} date(s) could not be read "
-                    "or are "
-                    f"outside 1900-2100 (first: row {r}, '{short(cell)}'); those incidents are "
-                    "kept without a date.",
-                    DataQualityWarning,
-                    stacklevel=2,
-                )
+                warnings.warn(DataQualityWarning(msg(
+                    "warn.incident_dates", file=p, column=mapping["date"], n=len(failed), row=r,
+                    cell=short(cell))), stacklevel=2)
         else:
             gdf["date"] = pd.Series([pd.NaT] * len(gdf), dtype="datetime64[ns]")
         gdf["category"] = (_cut_column(frame[mapping["category"]], rows, p, mapping["category"])
@@ -640,21 +957,17 @@ def read_incidents(
                 fix="check that it is a GeoPackage, GeoJSON or shapefile.",
             ) from exc
         if gdf.crs is None:
-            if declared is None:
-                raise CRSError(
-                    f"'{p}' has no CRS. Fix: pass crs=..., or set incidents.crs in projekt.toml."
-                )
-            gdf = gdf.set_crs(declared)
+            gdf = gdf.set_crs(require_crs(declared, what="the incident layer", file=p,
+                                          key="incidents.crs"))
         gdf["source_row"] = np.arange(1, len(gdf) + 1, dtype="int64")
         pts = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
         pts &= (gdf.geometry.geom_type == "Point").to_numpy()
         if pts.any():
-            src = gdf.crs.to_epsg()
             _check_incident_crs(
                 gdf.geometry[pts].x.to_numpy(),
                 gdf.geometry[pts].y.to_numpy(),
                 gdf["source_row"].to_numpy()[pts],
-                f"EPSG:{src}" if src else gdf.crs.to_string(),
+                crs_label(gdf.crs),
                 p,
                 "geometry",
                 "geometry",
@@ -677,22 +990,10 @@ def read_incidents(
     return gdf[["incident_id", "date", "category", "source_row", "geometry"]]
 
 
-def _incident_crs(crs: str | int | None, p: Path) -> str | None:
-    """The incidents' CRS as given (``3006``, ``"EPSG:3006"``, ``"SWEREF 99 TM"``) as a string."""
-    if crs is None:
-        return None
-    try:
-        parsed = parse_crs(str(crs))
-    except ValueError as exc:
-        raise CRSError(
-            f"'{p}': the incidents' CRS {short(crs)!r} names no coordinate reference system. "
-            'Fix: set incidents.crs in projekt.toml to e.g. "EPSG:3006" (SWEREF 99 TM) or '
-            '"EPSG:4326" (WGS84).'
-        ) from exc
-    if parsed is None:
-        return None
-    epsg = parsed.to_epsg()
-    return f"EPSG:{epsg}" if epsg else parsed.to_string()
+def _incident_crs(crs: object, p: Path) -> str | None:
+    """The incidents' CRS as given (``3006``, ``"EPSG:3006"``, ``"SWEREF 99 TM"``) as a label."""
+    parsed = parse_optional_crs(crs, file=p, key="incidents.crs")
+    return None if parsed is None else crs_label(parsed)
 
 
 def _check_incident_crs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, declared: str, p: Path,
@@ -702,17 +1003,12 @@ def _check_incident_crs(x: np.ndarray, y: np.ndarray, rows: np.ndarray, declared
     The message says what they look like instead (swapped axes, WGS84 numbers in a SWEREF
     file, ...).
     """
-    from trygg_geo.geocode._coords import diagnose_crs
-
     bad, hint, likely, swapped = diagnose_crs(x, y, declared)
     if not bad.any():
         return
     k = int(np.flatnonzero(bad)[0])
     nbad, n = int(bad.sum()), len(x)
-    try:
-        name = f"{pyproj.CRS.from_user_input(declared).name} ({declared})"
-    except pyproj.exceptions.CRSError:
-        name = declared
+    name = crs_name(declared)
     if nbad * 2 < n:
         fix = (
             "correct the coordinates of these rows "
@@ -748,25 +1044,8 @@ def _cut_column(values: pd.Series, rows: np.ndarray, p: Path, column: str) -> pd
     long = s.str.len() > MAX_TEXT_CHARS
     if long.fillna(False).any():
         i = int(np.flatnonzero(long.fillna(False).to_numpy())[0])
-        warnings.warn(
-            f"'{p}', column '{column}': {int(long.sum())} cell(s) longer than {MAX_TEXT_CHARS:,} "
-            f"characters were cut (first: row {int(rows[i])}).",
-            DataQualityWarning,
-            stacklevel=3,
-        )
+        warnings.warn(DataQualityWarning(msg(
+            "warn.cells_cut", file=p, column=column, n=int(long.sum()),
+            limit=Number(MAX_TEXT_CHARS), row=int(rows[i]))), stacklevel=3)
         s = s.map(lambda v: v if v is pd.NA else cut_text(v)[0]).astype("string")
     return s
-
-
-def read_areas(path: str | Path, **kwargs: Any) -> gpd.GeoDataFrame:
-    """Read district polygons; see :func:`trygg_geo.areas.read_areas`."""
-    from trygg_geo.areas import read_areas as _read_areas
-
-    return _read_areas(path, **kwargs)
-
-
-def read_survey(path: str | Path, **kwargs: Any) -> pd.DataFrame:
-    """Read survey results; see :func:`trygg_geo.survey.read_survey`."""
-    from trygg_geo.survey import read_survey as _read_survey
-
-    return _read_survey(path, **kwargs)

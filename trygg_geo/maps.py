@@ -26,79 +26,67 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import json
 import logging
+import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import folium
 import folium.plugins
 import geopandas as gpd
+import matplotlib
+import matplotlib.colors
+import matplotlib.image
 import numpy as np
+import osmnx as ox
 import pandas as pd
+import rasterio
 import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 from jinja2.utils import htmlsafe_json_dumps
+from osmnx._errors import InsufficientResponseError
+from pyproj import CRS
+from rasterio.transform import array_bounds, from_bounds
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
+from trygg_geo import _palette as palette
 from trygg_geo._assets import asset_path
 from trygg_geo._assets._inline import inline_assets
 from trygg_geo._atomic import atomic_path
+from trygg_geo._crs import require_crs, working_crs
 from trygg_geo._errors import (
-    CRSError,
     DataQualityWarning,
     EmptyLayerError,
     InputError,
     MissingColumnError,
+    MissingFileError,
 )
 from trygg_geo._escape import html_text, is_missing
-from trygg_geo._i18n import with_level
+from trygg_geo._i18n import LANGS, TEXTS, fmt_number, fmt_p, fmt_pp, fmt_sek, text, texts
+from trygg_geo.geocode import Gazetteer
 from trygg_geo.interventions import CATALOGUE, UNKNOWN_KIND, Kind, get_kind
 
-__all__ = ["TEXT", "build_map", "format_pp", "format_sek", "save_map", "simplify_coverage"]
+__all__ = [
+    "TEXT",
+    "basemap_from_gazetteer",
+    "basemap_from_osm_xml",
+    "build_map",
+    "format_pp",
+    "format_sek",
+    "legend_sentence",
+    "read_basemap",
+    "save_map",
+    "simplify_coverage",
+]
 
 log = logging.getLogger(__name__)
 
-#: All map labels, Swedish and English.
-TEXT: dict[str, dict[str, str]] = {
-    "sv": {
-        "title": "Trygghetsinvesteringar", "areas": "Områden", "choropleth": "Förändring",
-        "name": "Namn", "parent": "Stadsdelsområde", "change": "Förändring", "n": "Antal svar",
-        "pp": "procentenheter", "pp_short": "p.e.", "ci": "[[level]] KI", "to": "till",
-        "suppressed": "för få svar", "not_significant": "ej signifikant förändring",
-        "missing": "uppgift saknas", "kind": "Åtgärd", "board": "Nämnd", "granted": "Beviljat",
-        "spent": "Nyttjat", "completed": "Färdigställd", "effect": "Effekt",
-        "no_effect": "effekt ej beräknad", "mde": "MDE", "id": "Id", "placed_by": "Placering",
-        "treated": "Behandlade områden", "control": "Kontrollområden", "spill": "Spillområden",
-        "excluded": "Exkluderade områden", "role": "Roll", "investment_ids": "Investeringar",
-        "hotspots": "Otrygga platser", "hot": "Het punkt (signifikant)",
-        "cold": "Kall punkt (signifikant)", "ns": "Ej signifikant", "gi_z": "Gi* z",
-        "gi_p": "p-värde", "count": "Antal", "density": "Täthet", "low": "låg", "high": "hög",
-        "search": "Sök område", "fullscreen": "Helskärm", "fullscreen_exit": "Avsluta helskärm",
-        "legend": "Teckenförklaring", "investments": "Investeringar", "tiles": "Bakgrundskarta",
-        "class_legend": "Förändring (procentenheter)", "hot_legend": "Otrygga platser (Gi*)",
-        "run": "Körning",
-    },
-    "en": {
-        "title": "Safety investments", "areas": "Areas", "choropleth": "Change",
-        "name": "Name", "parent": "District group", "change": "Change", "n": "Respondents",
-        "pp": "percentage points", "pp_short": "pp", "ci": "[[level]] CI", "to": "to",
-        "suppressed": "too few responses", "not_significant": "change not significant",
-        "missing": "no data", "kind": "Measure", "board": "Board", "granted": "Granted",
-        "spent": "Spent", "completed": "Completed", "effect": "Effect",
-        "no_effect": "effect not estimated", "mde": "MDE", "id": "Id", "placed_by": "Placed by",
-        "treated": "Treated areas", "control": "Control areas", "spill": "Spillover areas",
-        "excluded": "Excluded areas", "role": "Role", "investment_ids": "Investments",
-        "hotspots": "Unsafe places", "hot": "Hot spot (significant)",
-        "cold": "Cold spot (significant)", "ns": "Not significant", "gi_z": "Gi* z",
-        "gi_p": "p-value", "count": "Count", "density": "Density", "low": "low", "high": "high",
-        "search": "Search area", "fullscreen": "Full screen", "fullscreen_exit": "Exit full screen",
-        "legend": "Legend", "investments": "Investments", "tiles": "Background map",
-        "class_legend": "Change (percentage points)", "hot_legend": "Unsafe places (Gi*)",
-        "run": "Run",
-    },
-}
+#: All map labels, Swedish and English (the ``map.`` texts of :data:`trygg_geo._i18n.TEXTS`).
+TEXT: dict[str, dict[str, str]] = {lang: texts("map.", lang) for lang in LANGS}
 
 _ROLES = ("treated", "control", "spill", "excluded")
 _ROLE_STYLE = {
@@ -107,18 +95,16 @@ _ROLE_STYLE = {
     "spill": {"color": "#666666", "weight": 2, "dashArray": "2 5"},
     "excluded": {"color": "#aaaaaa", "weight": 1, "dashArray": "1 4"},
 }
-#: ColorBrewer PuOr (colour-blind safe, diverging), 2k classes for k classes per side.
-_PUOR = {
-    1: ["#f1a340", "#998ec3"],
-    2: ["#e66101", "#fdb863", "#b2abd2", "#5e3c99"],
-    3: ["#b35806", "#f1a340", "#fee0b6", "#d8daeb", "#998ec3", "#542788"],
-    4: ["#b35806", "#e08214", "#fdb863", "#fee0b6", "#d8daeb", "#b2abd2", "#8073ac", "#542788"],
-}
-_GREY_NS, _GREY_SUPPRESSED, _MISSING = "#d9d9d9", "#969696", "#ffffff"
+# The areas' colours and classes are trygg_geo._palette's (shared with the GeoPackage style).
 _HOT = {"hot": "#d7301f", "cold": "#2b8cbe", "ns": "#bdbdbd"}
 _AREA_DECIMALS = 6
 _OTHER_DECIMALS = 5
 _OSM = "OpenStreetMap"
+#: Default of ``[map] max_markers`` (:func:`build_map`'s ``max_markers``): above this many
+#: placed investments the map shows sums per area (:mod:`trygg_geo._map_aggregate`).
+MAX_MARKERS = 5000
+#: An area's popup lists at most this many of its investments' effects (the rest are counted).
+_MAX_LISTED = 10
 
 
 # --------------------------------------------------------------------------- helpers
@@ -136,33 +122,9 @@ def _text(value: Any) -> str:
     return "" if is_missing(value) else str(value)
 
 
-def _num(x: float, decimals: int, lang: str, *, signed: bool = False) -> str:
-    """Format a number the Swedish way (``1 250 000``, ``3,5``) or the English way."""
-    r = round(float(x), decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-    text = f"{abs(r):,.{decimals}f}"
-    if lang == "sv":
-        text = text.replace(",", " ").replace(".", ",")
-    if r < 0:
-        return "\u2212" + text
-    return "+" + text if signed and r > 0 else text
-
-
-def format_sek(value: Any, *, lang: str = "sv") -> str:
-    """``1250000`` -> ``"1 250 000 kr"`` (``"SEK 1,250,000"`` in English); NA -> ``"–"``."""
-    if value is None or pd.isna(value):
-        return "\u2013"
-    return (
-        f"{_num(float(value), 0, lang)} kr"
-        if lang == "sv"
-        else f"SEK {_num(float(value), 0, lang)}"
-    )
-
-
-def format_pp(value: Any, *, lang: str = "sv", decimals: int = 1) -> str:
-    """A proportion as signed percentage points: ``0.03`` -> ``"+3,0"``."""
-    if value is None or pd.isna(value):
-        return "\u2013"
-    return _num(float(value) * 100.0, decimals, lang, signed=True)
+#: The package's one number format (trygg_geo._i18n), kept importable under the map's names.
+format_sek = fmt_sek
+format_pp = fmt_pp
 
 
 def _change_text(est: Any, lo: Any, hi: Any, t: Mapping[str, str], lang: str) -> str:
@@ -185,16 +147,14 @@ def _check_layer(gdf: Any, what: str, required: Sequence[str]) -> gpd.GeoDataFra
             raise MissingColumnError(
                 col, found=[c for c in gdf.columns if c != "geometry"], file=what
             )
-    if gdf.crs is None:
-        raise CRSError(
-            f"{what} has no CRS. Fix: set it (gdf.set_crs('EPSG:3006') or the layer's own CRS)."
-        )
+    require_crs(gdf, what=what)
     return gdf
 
 
 def _working(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The layer in a projected metric CRS (its own, else SWEREF 99 TM)."""
-    return gdf if gdf.crs.is_projected else gdf.to_crs("EPSG:3006")
+    """The layer in a projected metric CRS (:func:`trygg_geo._crs.working_crs`)."""
+    crs = working_crs(None, gdf.crs)
+    return gdf if crs.equals(gdf.crs) else gdf.to_crs(crs)
 
 
 def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
@@ -407,12 +367,13 @@ _TEXT_TABLE = """function(layer){
         var props = (layer.feature && layer.feature.properties) || {};
         var table = L.DomUtil.create('table', '', div);
         fields.forEach(function(f, i){
+            var v = props[f];
+            if (v === null || v === undefined || v === '') { return; }  // no empty rows
             var tr = L.DomUtil.create('tr', '', table);
             {%- if this.labels %}
             L.DomUtil.create('th', '', tr).textContent = aliases[i];
             {%- endif %}
-            var v = props[f];
-            L.DomUtil.create('td', '', tr).textContent = (v === null || v === undefined) ? '' : String(v);
+            L.DomUtil.create('td', '', tr).textContent = String(v);
         });
         return div;
     }"""  # noqa: E501 (a JavaScript template: its lines are emitted into the page as written)
@@ -505,17 +466,66 @@ class _Controls(MacroElement):
                 return d;
             };
             legend.addTo(map);
+            // on a phone (CSS media query) the title, legend and layer control are hidden
+            // behind these buttons; one panel is open at a time, a tap on the map closes it
+            var box = map.getContainer(), panels = ['title', 'legend', 'layers'];
+            var close = function(){
+                panels.forEach(function(k){ box.classList.remove('tg-show-' + k); });
+                [].forEach.call(box.querySelectorAll('.tg-btn'), function(b){
+                    b.setAttribute('aria-expanded', 'false'); });
+            };
+            var bar = L.control({position: 'topright'});
+            bar.onAdd = function(){
+                var d = L.DomUtil.create('div', 'tg-buttons');
+                {{ this.buttons|tojson }}.forEach(function(b){
+                    var btn = L.DomUtil.create('button', 'tg-btn tg-btn-' + b[0], d);
+                    btn.type = 'button';
+                    btn.textContent = b[1];
+                    btn.setAttribute('aria-expanded', 'false');
+                    L.DomEvent.on(btn, 'click', function(e){
+                        L.DomEvent.stop(e);
+                        var open = !box.classList.contains('tg-show-' + b[0]);
+                        close();
+                        if (open) { box.classList.add('tg-show-' + b[0]);
+                                    btn.setAttribute('aria-expanded', 'true'); }
+                    });
+                });
+                L.DomEvent.disableClickPropagation(d);
+                return d;
+            };
+            bar.addTo(map);
+            map.on('click', close);
+            // the opening view fits the investments into the part of the map that the title,
+            // the controls and the legend leave free (on a phone they are buttons)
+            var c = box.getBoundingClientRect(), pad = [8, 8, 8, 8];  // top right bottom left
+            var shown = function(sel, f){
+                [].forEach.call(box.querySelectorAll(sel), function(e){
+                    var r = e.getBoundingClientRect();
+                    if (r.width > 0 && r.height > 0) { f(r); }
+                });
+            };
+            shown('.tg-title', function(r){ pad[0] = Math.max(pad[0], r.bottom - c.top + 8); });
+            shown('.leaflet-right .leaflet-control', function(r){
+                pad[1] = Math.max(pad[1], c.right - r.left + 8); });
+            shown('.leaflet-top.leaflet-left .leaflet-control', function(r){
+                pad[3] = Math.max(pad[3], r.right - c.left + 8); });
+            // never leave less than half of the map for the view
+            pad[1] = Math.min(pad[1], c.width / 2 - pad[3]);
+            pad[0] = Math.min(pad[0], c.height / 2 - pad[2]);
             // no zoom animation on opening: the first paint must show every layer
-            map.fitBounds({{ this.bounds|tojson }}, {animate: false, padding: [8, 8]});
+            map.fitBounds({{ this.bounds|tojson }}, {animate: false,
+                paddingTopLeft: [Math.max(pad[3], 8), Math.max(pad[0], 8)],
+                paddingBottomRight: [Math.max(pad[1], 8), pad[2]]});
         })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
     def __init__(self, *, title: str | None, legend_html: str, bounds: list[list[float]],
-                 run_label: str | None = None) -> None:
+                 run_label: str | None = None, buttons: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__()
         self.title = title
+        self.buttons = [list(b) for b in buttons]
         self.run_label = run_label
         self.title_js = _js_data(title)
         self.run_label_js = _js_data(run_label)
@@ -524,6 +534,42 @@ class _Controls(MacroElement):
 
 
 _CSS_FILE = "maps.css"  # in trygg_geo/_assets/
+
+#: Phone layout and the click rules (the package's own CSS, no data): below 640 px the title,
+#: legend and layer control are panels behind the buttons of ``.tg-buttons``; role outlines
+#: and the base map never take a click.
+_EXTRA_CSS = """
+path.tg-unit { pointer-events: none !important; }
+.leaflet-tg-base-pane, .leaflet-tg-top-pane, .leaflet-tg-base-pane *, .leaflet-tg-top-pane * {
+  pointer-events: none !important; }
+.tg-legend h4.tg-sentence { font-weight: 600; white-space: normal; max-width: 260px; }
+.tg-legend p.tg-note { white-space: normal; max-width: 260px; margin: 4px 0; font-size: 11.5px; }
+.tg-buttons { display: none; gap: 4px; }
+.tg-btn { font: 600 13px/1 "Segoe UI", Arial, sans-serif; padding: 8px 10px; border: 0;
+  border-radius: 4px; background: rgba(255,255,255,.95); box-shadow: 0 1px 4px rgba(0,0,0,.35);
+  cursor: pointer; color: #222; }
+.tg-btn[aria-expanded="true"] { background: #333; color: #fff; }
+@media (min-width: 641px) {
+  .leaflet-control-layers-expanded { max-height: 42vh; overflow-y: auto; }
+  .leaflet-control.tg-legend { max-height: 48vh; }
+}
+@media (min-width: 641px) and (max-width: 1200px) {
+  .tg-title { left: 64px; transform: none; max-width: calc(100% - 420px); text-align: left; }
+}
+@media (max-width: 640px) {
+  .tg-buttons { display: flex; }
+  .tg-title, .leaflet-control.tg-legend, .leaflet-control-layers { display: none; }
+  .tg-show-title .tg-title { display: block; position: absolute; top: 52px; left: 8px;
+    right: 8px; transform: none; max-width: none; font-size: 14px; }
+  .tg-show-legend .leaflet-control.tg-legend, .tg-show-layers .leaflet-control-layers {
+    display: block; position: fixed; top: 52px; right: 8px; left: auto; margin: 0;
+    max-width: calc(100vw - 16px); max-height: calc(100vh - 120px); overflow-y: auto;
+    z-index: 1001; }
+  .leaflet-control-search .search-input { width: 110px; }
+  .leaflet-control-attribution { font-size: 9px; max-width: 60vw; white-space: nowrap;
+    overflow: hidden; text-overflow: ellipsis; }
+}
+"""
 
 
 def _marker_html(kind: Kind) -> str:
@@ -534,172 +580,324 @@ def _marker_html(kind: Kind) -> str:
 
 
 # --------------------------------------------------------------------------- layers
-def _classify(values: np.ndarray, *, k: int, scheme: str) -> np.ndarray:
-    """Upper edges (of |value|) of ``k`` classes per side, symmetric around zero."""
-    import mapclassify
-
-    a = np.abs(values[np.isfinite(values)])
-    if a.size == 0 or np.all(a == 0):
-        return np.array([max(float(a.max()) if a.size else 0.0, 1e-9)])
-    k = int(max(1, min(k, 4, len(np.unique(a)))))
-    try:
-        bins = np.asarray(mapclassify.classify(a, scheme, k=k).bins, dtype=float)
-    except Exception as exc:  # noqa: BLE001 - mapclassify raises several types
-        log.warning("mapclassify %s failed (%s); using quantiles", scheme, exc)
-        bins = np.asarray(mapclassify.Quantiles(a, k=k).bins, dtype=float)
-    bins = np.unique(bins[bins > 0])
-    bins[-1] = max(bins[-1], float(a.max()))
-    return bins
+def _estimator_label(code: Any, lang: str) -> str:
+    """The estimator's name in ``lang`` (the design's text when there is one), "" for NA."""
+    if is_missing(code) or str(code) == "":
+        return ""
+    for key in (f"estimator.name.{code}", f"map.method.{code}"):
+        if key in TEXTS:
+            return text(key, lang)
+    return str(code)
 
 
-def _class_colour(v: float, bins: np.ndarray) -> tuple[str, int]:
-    colours = _PUOR[len(bins)]
-    i = min(int(np.searchsorted(bins, abs(v), side="left")), len(bins) - 1)
-    idx = len(bins) + i if v >= 0 else len(bins) - 1 - i
-    return colours[idx], idx
+def _effect_columns(inv: gpd.GeoDataFrame, effects: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """``inv`` with ``effect_*`` columns from the effect table's per-investment rows.
+
+    Matched on ``source_row`` (else ``investment_id``). The headline interval and p are the
+    permutation ones where ``headline == "permutation"``; any column of the table may be
+    absent (older tables).
+    """
+    if effects is None or not len(effects):
+        return inv
+    eff = effects
+    if "scope" in eff.columns:
+        eff = eff[eff["scope"] == "investment"]
+    key = "source_row" if "source_row" in eff.columns and "source_row" in inv.columns \
+        else "investment_id"
+    if key not in eff.columns or key not in inv.columns:
+        return inv
+    def norm(col: pd.Series) -> pd.Series:  # source_row 2 and 2.0 are the same row
+        if key == "source_row":
+            return pd.to_numeric(col, errors="coerce").astype("Int64").astype("string")
+        return col.astype("string")
+
+    eff = eff.assign(_key=norm(eff[key]).to_numpy())
+    eff = eff[eff["_key"].notna()].drop_duplicates("_key").set_index("_key")
+    keys = norm(inv[key])
+    out = inv.copy()
+
+    def get(col: str) -> pd.Series:
+        if col not in eff.columns:
+            return pd.Series([pd.NA] * len(out), index=out.index, dtype=object)
+        return pd.Series(keys.map(eff[col]).to_numpy(), index=out.index)
+
+    perm = get("headline").astype(object).eq("permutation").fillna(False).to_numpy(bool)
+    for dst, model, permcol in (("effect_ci_low", "ci_low", "perm_ci_low"),
+                                ("effect_ci_high", "ci_high", "perm_ci_high"),
+                                ("effect_p_value", "p_value", "p_perm")):
+        out[dst] = np.where(perm, get(permcol).to_numpy(), get(model).to_numpy())
+    for dst, src in (("effect_estimate", "estimate"), ("effect_mde", "mde"),
+                     ("effect_reason", "reason"), ("effect_p_adjusted", "p_adjusted"),
+                     ("effect_adjust_method", "adjust_method"), ("effect_method", "method"),
+                     ("effect_n", "n_respondents"), ("effect_significant", "significant")):
+        out[dst] = get(src).to_numpy()
+    return out
+
+
+def _effect_text(row: Mapping[str, Any], t: Mapping[str, str], lang: str) -> str:
+    """An investment's effect with its interval and MDE, or the reason why there is none."""
+    est = row.get("effect_estimate")
+    if is_missing(est):
+        return _text(row.get("effect_reason")) or t["no_effect"]
+    effect = _change_text(est, row.get("effect_ci_low"), row.get("effect_ci_high"), t, lang)
+    mde = row.get("effect_mde")
+    if not is_missing(mde):
+        effect += f"; {t['mde']} {fmt_pp(mde, lang, signed=False)} {t['pp_short']}"
+    return effect
+
+
+def _p_fields(row: Mapping[str, Any], prefix: str, t: Mapping[str, str],
+              lang: str) -> dict[str, str]:
+    """``p_adjusted`` (with the method in the label's place) or else ``p_value``, as text."""
+    adj, raw = row.get(f"{prefix}p_adjusted"), row.get(f"{prefix}p_value")
+    if not is_missing(adj):
+        method = _text(row.get(f"{prefix}adjust_method")) or "Holm"
+        return {"p_adjusted": f"{fmt_p(adj, lang)} ({method.capitalize()})", "p_value": ""}
+    return {"p_adjusted": "", "p_value": "" if is_missing(raw) else fmt_p(raw, lang)}
+
+
+def _investment_props(inv: pd.DataFrame, t: Mapping[str, str], lang: str) -> list[dict[str, str]]:
+    completed = pd.to_datetime(inv["completed"], errors="coerce") if "completed" in inv.columns \
+        else pd.Series(pd.NaT, index=inv.index)
+    out = []
+    for i, row in enumerate(inv.drop(columns=inv.geometry.name).to_dict(orient="records")):
+        est, n = row.get("effect_estimate"), row.get("effect_n")
+        done = completed.iloc[i]
+        p = _p_fields(row, "effect_", t, lang) if not is_missing(est) else \
+            {"p_adjusted": "", "p_value": ""}
+        out.append({
+            "name": _text(row.get("name")),
+            "kind": get_kind(str(row.get("kind"))).label(lang),
+            "board": _text(row.get("board")) or "\u2013",
+            "granted": format_sek(row.get("granted_sek"), lang=lang),
+            "spent": format_sek(row.get("spent_sek"), lang=lang),
+            "completed": done.strftime("%Y-%m-%d") if not pd.isna(done) else "\u2013",
+            "effect": _effect_text(row, t, lang),
+            **p,
+            "n_effect": "" if is_missing(est) or is_missing(n) else fmt_number(n, 0, lang),
+            "method": "" if is_missing(est) else _estimator_label(row.get("effect_method"), lang),
+            "id": _text(row.get("investment_id")),
+            "placed_by": _text(row.get("geocode_method")) or "\u2013",
+        })
+    return out
+
+
+_INV_FIELDS = ["name", "kind", "board", "granted", "spent", "completed", "effect", "p_adjusted",
+               "p_value", "n_effect", "method", "id", "placed_by"]
+
+
+def _inv_aliases(t: Mapping[str, str]) -> list[str]:
+    return [t[f] for f in ("name", "kind", "board", "granted", "spent", "completed", "effect")] + [
+        t["p_adjusted"].replace(" ({method})", ""), t["p_value"], t["n_effect"], t["estimator"],
+        t["id"], t["placed_by"]]
+
+
+def _unit_ids(row: Mapping[str, Any]) -> list[str]:
+    return [x.strip() for x in _text(row.get("investment_ids")).split(",") if x.strip()]
+
+
+def _listed_ids(units: gpd.GeoDataFrame | None) -> set[str]:
+    """The investment ids the area popups name (at most ``_MAX_LISTED`` per area)."""
+    if units is None or not len(units) or "investment_ids" not in units.columns:
+        return set()
+    out: set[str] = set()
+    for v in units["investment_ids"]:
+        out.update(_unit_ids({"investment_ids": v})[:_MAX_LISTED])
+    return out
+
+
+def _role_props(units: gpd.GeoDataFrame | None, inv_props: Mapping[str, dict[str, str]],
+                t: Mapping[str, str], lang: str = "sv") -> dict[str, dict[str, str]]:
+    """area_id -> the role, why, investments and their effects, for the area popup.
+
+    At most ``_MAX_LISTED`` investments are named per area; the popup counts the others (they
+    are all in the GeoPackage), so an area with thousands of investments stays a short popup.
+    """
+    if units is None or not len(units):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for row in units.drop(columns=units.geometry.name).to_dict(orient="records"):
+        role = str(row["role"])
+        ids = _unit_ids(row)
+        more = len(ids) - _MAX_LISTED
+        ids = ids[:_MAX_LISTED]
+        why = _text(row.get("reason_text")) if role in ("excluded", "spill") else ""
+        effects = []
+        if role == "treated":
+            for iid in ids:
+                p = inv_props.get(iid)
+                if p is None:
+                    continue
+                extra = "; ".join(x for x in (p["p_adjusted"] and
+                                              f"{t['p_adjusted'].split(' (')[0]} {p['p_adjusted']}",
+                                              p["p_value"] and f"p {p['p_value']}",
+                                              p["n_effect"] and f"n {p['n_effect']}",
+                                              p["method"]) if x)
+                effects.append(f"{iid}: {p['effect']}" + (f"; {extra}" if extra else ""))
+        tail = [t["more_investments"].format(n=fmt_number(more, 0, lang))] if more > 0 else []
+        out[str(row["area_id"])] = {"role": t[f"role_one.{role}"], "role_why": why,
+                                    "investment_ids": ", ".join(ids + tail),
+                                    "effect": " | ".join(effects + (tail if effects else []))}
+    return out
+
+
+def _numeric(areas: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in areas.columns:
+        return np.full(len(areas), np.nan)
+    return pd.to_numeric(areas[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _area_style(key: str, k: int) -> dict[str, Any]:
+    colour = palette.class_colour(key, k)
+    if key == "suppressed":
+        return {"fillColor": colour, "fillOpacity": 0.75, "color": "#555555", "weight": 1,
+                "dashArray": "3 3"}
+    if key == "missing":
+        return {"fillColor": colour, "fillOpacity": 0.6, "color": "#555555", "weight": 1}
+    return {"fillColor": colour, "fillOpacity": 0.7, "color": "#444444", "weight": 1}
+
+
+def _area_texts(areas: gpd.GeoDataFrame, classes: list[str], *, value_column: str,
+                t: Mapping[str, str], lang: str) -> list[dict[str, str]]:
+    est, lo, hi = (_numeric(areas, c) for c in
+                   (value_column, f"{value_column}_ci_low", f"{value_column}_ci_high"))
+    nresp = areas["n"] if "n" in areas.columns else pd.Series([pd.NA] * len(areas))
+    has_adj = "p_adjusted" in areas.columns
+    out = []
+    for i, key in enumerate(classes):
+        if key == "suppressed":
+            change = t["suppressed"]
+        elif key == "missing":
+            change = t["missing"]
+        else:
+            change = _change_text(est[i], lo[i], hi[i], t, lang)
+            if key == "ns":
+                change += f"; {t['not_significant']}"
+        nv = nresp.iloc[i]
+        p = {"p_adjusted": "", "p_value": ""}
+        if has_adj and key not in ("suppressed", "missing"):
+            row = {c: areas[c].iloc[i] for c in ("p_adjusted", "adjust_method", "p_value")
+                   if c in areas.columns}
+            p = _p_fields(row, "", t, lang)
+        out.append({"change": change, "n": fmt_number(nv, 0, lang) if not pd.isna(nv)
+                    else t["missing"], **p})
+    return out
+
+
+def _indicator_label(indicator: str | None, lang: str) -> str | None:
+    if not indicator:
+        return None
+    key = f"map.indicator.{indicator}"
+    return text(key, lang) if key in TEXTS else text("map.indicator_other", lang,
+                                                     indicator=indicator)
+
+
+#: Indicators that are the share of a worry: a fall is safer. ``trygg_hemvag`` is the share
+#: who feel safe: a rise is safer. Others: the legend says nothing about the direction.
+_LOWER_IS_SAFER = {"otrygg_kvall", "oro_brott", "avstar_aktivitet"}
+_HIGHER_IS_SAFER = {"trygg_hemvag"}
+
+
+def legend_sentence(*, indicator: str | None, waves: Sequence[int] | None, lang: str) -> str:
+    """The choropleth legend as a sentence: what, over which waves, in which unit, which way.
+
+    >>> legend_sentence(indicator="otrygg_kvall", waves=(2017, 2023), lang="sv")
+    'Andel som känner sig otrygga ute en sen kväll: förändring 2017→2023, procentenheter. \
+Negativ = tryggare.'
+    >>> legend_sentence(indicator=None, waves=None, lang="en")
+    'Change (percentage points)'
+    """
+    label = _indicator_label(indicator, lang)
+    if label is None:
+        return text("map.class_legend", lang)
+    span = f"{waves[0]}\u2192{waves[-1]}, " if waves else ""
+    out = text("map.legend_sentence", lang, indicator=label, waves=span)
+    if indicator in _LOWER_IS_SAFER:
+        out += " " + text("map.safer_negative", lang)
+    elif indicator in _HIGHER_IS_SAFER:
+        out += " " + text("map.safer_positive", lang)
+    return out
+
+
+def _infer_indicator_waves(areas: gpd.GeoDataFrame, indicator: str | None,
+                           waves: Sequence[int] | None) -> tuple[str | None, list[int] | None]:
+    """The indicator and change waves from ``<indicator>_<wave>`` columns and ``attrs``."""
+    found: dict[str, list[int]] = {}
+    for c in areas.columns:
+        mt = re.fullmatch(r"(.+)_(\d{4})", str(c))
+        if mt and mt.group(1) not in ("n", "supp"):
+            found.setdefault(mt.group(1), []).append(int(mt.group(2)))
+    if indicator is None and len(found) == 1:
+        indicator = next(iter(found))
+    if waves is None:
+        attr = areas.attrs.get("change_waves")
+        if attr:
+            waves = [int(w) for w in attr]
+        elif indicator in found and len(found[indicator]) >= 2:
+            waves = sorted(found[indicator])[-2:]
+    return indicator, list(waves) if waves else None
 
 
 def _add_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, value_column: str, t: Mapping[str, str],
-               lang: str, k: int, scheme: str, tolerance_m: float) -> tuple[folium.GeoJson, str]:
+               lang: str, k: int, scheme: str, tolerance_m: float,
+               roles: Mapping[str, dict[str, str]], sentence: str,
+               ) -> tuple[folium.GeoJson, str]:
     simple = simplify_coverage(areas, tolerance_m=tolerance_m)
     geoms = _to_web(simple, _AREA_DECIMALS, coverage=True)
     has_value = value_column in areas.columns
-    n = len(areas)
-    def numeric(col: str) -> np.ndarray:
-        if col not in areas.columns:
-            return np.full(n, np.nan)
-        return pd.to_numeric(areas[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-    est = numeric(value_column) if has_value else np.full(n, np.nan)
-    lo, hi = numeric(f"{value_column}_ci_low"), numeric(f"{value_column}_ci_high")
-    supp = (
-        areas["suppressed"].fillna(False).astype(bool).to_numpy()
-        if "suppressed" in areas.columns
-        else np.zeros(n, bool)
-    )
-    if "significant" in areas.columns:
-        sig = areas["significant"].fillna(False).astype(bool).to_numpy()
-    else:  # from the CI when there is one; unknown counts as shown
-        sig = np.where(np.isfinite(lo) & np.isfinite(hi), (lo > 0) | (hi < 0), True)
-    nresp = areas["n"] if "n" in areas.columns else pd.Series([pd.NA] * n, index=areas.index)
-    shown = has_value & ~supp & np.isfinite(est)
-    bins = _classify(est[shown], k=k, scheme=scheme) if has_value and shown.any() else np.array([])
+    classes, bins = palette.area_style_classes(pd.DataFrame(areas.drop(columns="geometry")),
+                                               value_column=value_column, k=k, scheme=scheme)
+    nk = max(len(bins), 1)
+    texts_ = _area_texts(areas, classes, value_column=value_column, t=t, lang=lang) \
+        if has_value else [{} for _ in classes]
     props: list[dict[str, Any]] = []
-    used: set[str | int] = set()
-    for i in range(n):
-        if not has_value:
-            style = {"fillColor": "#888888", "fillOpacity": 0.05, "color": "#333333", "weight": 1.2}
-            text = ""
-        elif supp[i]:
-            style = {"fillColor": _GREY_SUPPRESSED, "fillOpacity": 0.75, "color": "#555555",
-                     "weight": 1, "dashArray": "3 3"}
-            text = t["suppressed"]
-            used.add("suppressed")
-        elif not np.isfinite(est[i]):
-            style = {"fillColor": _MISSING, "fillOpacity": 0.6, "color": "#555555", "weight": 1}
-            text = t["missing"]
-            used.add("missing")
+    for i, key in enumerate(classes):
+        if has_value:
+            style = _area_style(key, nk)
         else:
-            colour, idx = _class_colour(est[i], bins)
-            text = _change_text(est[i], lo[i], hi[i], t, lang)
-            if sig[i]:
-                style = {"fillColor": colour, "fillOpacity": 0.75, "color": "#444444", "weight": 1}
-                used.add(idx)
-            else:
-                style = {
-                    "fillColor": _GREY_NS,
-                    "fillOpacity": 0.75,
-                    "color": "#444444",
-                    "weight": 1,
-                }
-                text += f"; {t['not_significant']}"
-                used.add("ns")
-        style["className"] = "tg-area"
+            style = {"fillColor": "#888888", "fillOpacity": 0.05, "color": "#333333", "weight": 1.2}
+        style["className"] = f"tg-area tg-class-{key}"
         p = {"name": _text(areas["name"].iloc[i]), "style": style}
         if "parent" in areas.columns:
             p["parent"] = _text(areas["parent"].iloc[i])
-        if has_value:
-            p["change"] = text
-            nv = nresp.iloc[i]
-            p["n"] = _num(float(nv), 0, lang) if not pd.isna(nv) else t["missing"]
+        p.update(roles.get(str(areas["area_id"].iloc[i]), {}))
+        p.update(texts_[i])
         props.append(p)
-    fields = (
-        ["name"]
-        + (["parent"] if "parent" in areas.columns else [])
-        + (["change", "n"] if has_value else [])
-    )
-    aliases = [t[f] for f in fields]
+    fields = (["name"] + (["parent"] if "parent" in areas.columns else [])
+              + (["role", "role_why", "investment_ids", "effect"] if roles else [])
+              + (["change", "p_adjusted", "p_value", "n"] if has_value else []))
+    label = {"role": t["role"], "role_why": t["role_why"], "investment_ids": t["investment_ids"],
+             "effect": t["effect"], "p_adjusted": t["p_adjusted"].replace(" ({method})", ""),
+             "p_value": t["p_value"]}
+    aliases = [label.get(f, t.get(f, f)) for f in fields]
     layer = folium.GeoJson(
         _collection(geoms, props),
         name=_esc(t["choropleth"] if has_value else t["areas"]),
         style_function=lambda f: f["properties"]["style"],
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=_TextTooltip(fields=fields, aliases=aliases, localize=False, sticky=True),
-        popup=_TextPopup(fields=fields, aliases=aliases, localize=False, max_width=360),
+        tooltip=_TextTooltip(fields=["name"] + (["change"] if has_value else []),
+                             aliases=[t["name"]] + ([t["change"]] if has_value else []),
+                             localize=False, sticky=True),
+        popup=_TextPopup(fields=fields, aliases=aliases, localize=False, max_width=360,
+                         max_height=220),
         zoom_on_click=False,
     )
     layer.add_to(m)
+    used = set(classes)
     legend = ""
-    if has_value and (len(bins) or used):
+    if has_value and (len(bins) or used - {"missing"}):
         rows = []
-        edges = np.concatenate([[0.0], bins])
-        k = len(bins)
-        for idx in range(2 * k):  # most negative class first
-            i = k - 1 - idx if idx < k else idx - k  # class number counted from zero
-            a, b = (-edges[i + 1], -edges[i]) if idx < k else (edges[i], edges[i + 1])
-            label = f"{format_pp(a, lang=lang)} {t['to']} {format_pp(b, lang=lang)}"
-            rows.append(
-                f'<div class="row"><span class="sw" style="background:{_PUOR[k][idx]}"></span>'
-                f"{_esc(label)}</div>"
-            )
-        for key, colour in (
-            ("ns", _GREY_NS),
-            ("suppressed", _GREY_SUPPRESSED),
-            ("missing", _MISSING),
-        ):
+        for key in palette.class_order(len(bins)) if len(bins) else []:
+            rows.append(f'<div class="row"><span class="sw" style="background:'
+                        f'{palette.class_colour(key, len(bins))}"></span>'
+                        f"{_esc(palette.class_label(key, bins, lang))}</div>")
+        for key in ("ns", "suppressed", "missing"):
             if key in used:
-                label = t["not_significant"] if key == "ns" else t[key]
-                rows.append(
-                    '<div class="row"><span class="sw" '
-                    f'style="background:{colour}"></span>{_esc(label)}</div>'
-                )
-        legend = f"<h4>{_esc(t['class_legend'])}</h4>" + "".join(rows)
+                lab = t["not_significant"] if key == "ns" else t[key]
+                rows.append('<div class="row"><span class="sw" style="background:'
+                            f'{palette.class_colour(key, nk)}"></span>{_esc(lab)}</div>')
+        legend = f'<h4 class="tg-sentence">{_esc(sentence)}</h4>' + "".join(rows)
     return layer, legend
-
-
-def _investment_props(inv: pd.DataFrame, t: Mapping[str, str], lang: str) -> list[dict[str, str]]:
-    def col(name: str) -> pd.Series:
-        return inv[name] if name in inv.columns else pd.Series([pd.NA] * len(inv), index=inv.index)
-
-    completed = pd.to_datetime(col("completed"), errors="coerce")
-    out = []
-    cols = {c: col(c) for c in ("investment_id", "name", "board", "granted_sek", "spent_sek",
-                                 "geocode_method", "effect_estimate", "effect_ci_low",
-                                 "effect_ci_high", "effect_mde", "effect_reason")}
-    for i in range(len(inv)):
-        est = cols["effect_estimate"].iloc[i]
-        if est is None or pd.isna(est):
-            effect = _text(cols["effect_reason"].iloc[i]) or t["no_effect"]
-        else:
-            effect = _change_text(
-                est, cols["effect_ci_low"].iloc[i], cols["effect_ci_high"].iloc[i], t, lang
-            )
-            mde = cols["effect_mde"].iloc[i]
-            if mde is not None and not pd.isna(mde):
-                effect += f"; {t['mde']} {_num(float(mde) * 100, 1, lang)} {t['pp_short']}"
-        done = completed.iloc[i]
-        out.append({
-            "name": _text(cols["name"].iloc[i]),
-            "kind": get_kind(str(inv["kind"].iloc[i])).label(lang),
-            "board": _text(cols["board"].iloc[i]) or "\u2013",
-            "granted": format_sek(cols["granted_sek"].iloc[i], lang=lang),
-            "spent": format_sek(cols["spent_sek"].iloc[i], lang=lang),
-            "completed": done.strftime("%Y-%m-%d") if not pd.isna(done) else "\u2013",
-            "effect": effect,
-            "id": _text(cols["investment_id"].iloc[i]),
-            "placed_by": _text(cols["geocode_method"].iloc[i]) or "\u2013",
-        })
-    return out
 
 
 def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, str], lang: str,
@@ -725,9 +923,7 @@ def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, st
     props = _investment_props(work, t, lang)
     kinds = work["kind"].astype("string").fillna(UNKNOWN_KIND.id).to_numpy(dtype=object)
     cluster = int(is_point.sum()) > max_unclustered
-    fields = ["name", "kind", "board", "granted", "spent", "completed", "effect", "id", "placed_by"]
-    aliases = [t["name"], t["kind"], t["board"], t["granted"], t["spent"], t["completed"],
-               t["effect"], t["id"], t["placed_by"]]
+    fields, aliases = _INV_FIELDS, _inv_aliases(t)
     order = [k for k in CATALOGUE if k in set(kinds)] + sorted(
         {k for k in kinds if k not in CATALOGUE}
     )
@@ -777,46 +973,28 @@ def _add_investments(m: folium.Map, inv: gpd.GeoDataFrame, *, t: Mapping[str, st
     return f"<h4>{_esc(t['investments'])}</h4>" + "".join(rows) if rows else ""
 
 
-def _add_units(m: folium.Map, units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-               t: Mapping[str, str], tolerance_m: float) -> str:
+def _add_units(m: folium.Map, units: gpd.GeoDataFrame, *, t: Mapping[str, str],
+               tolerance_m: float) -> str:
+    """One outline layer per role; outlines take no click.
+
+    The area under an outline has the popup (with the role, why and the investments'
+    effects), so a click always reaches the data.
+    """
     role = units["role"].astype("string")
-    bad = role.isna() | ~role.isin(_ROLES)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"unknown role {role.iloc[i]!r} for area_id {units['area_id'].iloc[i]!r}.",
-            file="units", row=i + 1, column="role", fix=f"use one of {', '.join(_ROLES)}.",
-        )
-    names = dict(zip(areas["area_id"].astype(str), areas["name"].astype(str), strict=False))
     web = _to_web(simplify_coverage(units, tolerance_m=tolerance_m), _AREA_DECIMALS, coverage=True)
     rows = []
     for r in _ROLES:
         sel = np.flatnonzero((role == r).to_numpy())
         if not len(sel):
             continue
-        props = []
-        for j in sel:
-            aid = units["area_id"].iloc[j]
-            props.append(
-                {
-                    "name": _text(names.get(str(aid), aid)),
-                    "role": t[r],
-                    "investment_ids": _text(units["investment_ids"].iloc[j])
-                    if "investment_ids" in units.columns
-                    else "",
-                }
-            )
-        st = dict(_ROLE_STYLE[r], fillOpacity=0.0, fill=True, className=f"tg-unit tg-{r}")
+        props = [{"area_id": _text(units["area_id"].iloc[j])} for j in sel]
+        st = dict(_ROLE_STYLE[r], fill=False, className=f"tg-unit tg-{r}")
         gj = folium.GeoJson(
             _collection(web[sel], props),
             name=_esc(t[r]),
             show=r != "excluded",
             style_function=lambda f, s=st: s,
-            tooltip=_TextTooltip(
-                fields=["name", "role", "investment_ids"],
-                aliases=[t["name"], t["role"], t["investment_ids"]],
-                localize=False,
-            ),
+            interactive=False,
         )
         gj.add_to(m)
         dash = {"treated": "solid", "control": "dashed"}.get(r, "dotted")
@@ -837,7 +1015,7 @@ def _add_hotspots(m: folium.Map, hot: gpd.GeoDataFrame, *, t: Mapping[str, str],
     def f(col: str, i: int, d: int) -> str:
         if col not in hot.columns or pd.isna(hot[col].iloc[i]):
             return "\u2013"
-        return _num(float(hot[col].iloc[i]), d, lang)
+        return fmt_number(hot[col].iloc[i], d, lang)
 
     props = [{"cls": cls.iloc[i], "label": t[cls.iloc[i]], "gi_z": f("gi_z", i, 2),
               "gi_p": f("gi_p", i, 3), "count": f("count", i, 0)} for i in range(len(hot))]
@@ -869,16 +1047,9 @@ def _density_overlay(
     m: folium.Map, density: Any, *, crs: Any, t: Mapping[str, str], max_px: int = 1024
 ) -> str:
     """Warp a single-band raster to Web Mercator and draw it as a PNG data URL."""
-    import matplotlib
-    import matplotlib.image
-    import rasterio
-    from rasterio.transform import from_bounds
-    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
-
     if isinstance(density, (str, Path)):
         path = Path(density)
         if not path.is_file():
-            from trygg_geo._errors import MissingFileError
             raise MissingFileError(path, what="density raster")
         with rasterio.open(path) as src:
             if src.count != 1:
@@ -889,8 +1060,8 @@ def _density_overlay(
                 )
             arr = src.read(1, masked=True).astype("float64").filled(np.nan)
             transform, src_crs = src.transform, src.crs
-        if src_crs is None:
-            raise CRSError(f"the density raster '{path}' has no CRS. Fix: write it with a CRS.")
+        require_crs(None if src_crs is None else CRS.from_user_input(src_crs),
+                    what="the density raster", file=path)
     else:
         arr, bounds = density
         arr = np.asarray(arr, dtype="float64")
@@ -902,7 +1073,7 @@ def _density_overlay(
             )
         transform, src_crs = from_bounds(*bounds, arr.shape[1], arr.shape[0]), crs
     h, w = arr.shape
-    left, bottom, right, top = rasterio.transform.array_bounds(h, w, transform)
+    left, bottom, right, top = array_bounds(h, w, transform)
     dst_t, dw, dh = calculate_default_transform(
         src_crs, "EPSG:3857", w, h, left, bottom, right, top
     )
@@ -941,6 +1112,246 @@ def _density_overlay(
     )
 
 
+# --------------------------------------------------------------------------- offline base map
+#: Base map classes, drawn bottom to top, with their Leaflet style and pane.
+_BASE_STYLE: dict[str, dict[str, Any]] = {
+    "park": {"pane": "tg-base", "style": {"stroke": False, "fillColor": "#cfe3c1",
+                                          "fillOpacity": 1.0}},
+    "water": {"pane": "tg-top", "style": {"stroke": False, "fillColor": "#b9d3ea",
+                                          "fillOpacity": 0.9}},
+    "path": {"pane": "tg-top", "style": {"color": "#7d7466", "weight": 0.8, "opacity": 0.55,
+                                         "dashArray": "2 3"}},
+    "street": {"pane": "tg-top", "style": {"color": "#5f5a52", "weight": 1.3, "opacity": 0.6}},
+    "major": {"pane": "tg-top", "style": {"color": "#4a443b", "weight": 2.6, "opacity": 0.7}},
+}
+#: Panes of the base map: parks under the areas (overlayPane 400), streets and water over them
+#: and under the markers (600); neither takes a click.
+_BASE_PANES = (("tg-base", 350), ("tg-top", 450))
+_MAJOR = {"motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
+          "primary_link", "secondary_link"}
+_STREET = {"tertiary", "tertiary_link", "residential", "unclassified", "living_street", "service",
+           "pedestrian", "road", "busway"}
+_PATH = {"footway", "path", "cycleway", "steps", "track", "bridleway", "corridor"}
+_PARK = {"park", "garden", "playground", "pitch", "grass", "recreation_ground", "cemetery",
+         "forest", "meadow", "village_green", "nature_reserve", "wood", "scrub"}
+_WATER = {"water", "river", "canal", "riverbank", "dock", "basin", "reservoir"}
+_BASE_TAGS: dict[str, bool | str | list[str]] = {
+    "highway": sorted(_MAJOR | _STREET | _PATH),
+    "natural": ["water", "wood", "scrub"],
+    "water": True,
+    "waterway": ["riverbank", "dock", "river", "canal"],
+    "landuse": ["grass", "recreation_ground", "cemetery", "forest", "meadow", "village_green",
+                "basin", "reservoir"],
+    "leisure": ["park", "garden", "playground", "pitch", "nature_reserve"],
+}
+_BASE_COLUMNS = ("highway", "natural", "water", "waterway", "landuse", "leisure")
+_BASE_DECIMALS = 5  # about one metre
+
+
+def _base_class(tags: Mapping[str, Any], polygonal: bool) -> str | None:
+    """The base map class of one OSM feature, or None when it is not drawn."""
+    def tag(key: str) -> str:
+        v = tags.get(key)
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    hw = tag("highway")
+    if hw and not polygonal:
+        return "major" if hw in _MAJOR else "street" if hw in _STREET else (
+            "path" if hw in _PATH else None)
+    if tag("natural") == "water" or tag("water") or tag("waterway") in _WATER or \
+            tag("landuse") in _WATER:
+        return "water" if polygonal else None
+    if polygonal and (tag("leisure") in _PARK or tag("landuse") in _PARK
+                      or tag("natural") in _PARK):
+        return "park"
+    return None
+
+
+def basemap_from_osm_xml(path: str | Path) -> gpd.GeoDataFrame:
+    """Streets, paths, water and parks of an OSM XML file, as a base map layer.
+
+    Read with :func:`osmnx.features_from_xml` (the reader the gazetteer uses).
+
+    Parameters
+    ----------
+    path
+        An ``.osm``, ``.osm.bz2`` or ``.osm.gz`` file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``layer`` (``major``, ``street``, ``path``, ``water``, ``park``) and the geometry, in
+        EPSG:4326; one row per OSM feature drawn.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError(p, what="OSM XML file (base map)")
+    try:
+        feats = ox.features_from_xml(p, tags=_BASE_TAGS)
+    except InsufficientResponseError:
+        feats = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    except Exception as exc:  # osmnx raises ParseError, UnicodeDecodeError ...
+        raise InputError(f"the OSM XML could not be read for the base map ({exc}).", file=p,
+                         fix="check that it is an OSM XML (.osm) download.") from exc
+    geoms = np.asarray(feats.geometry.values, dtype=object)
+    poly = np.isin(shapely.get_type_id(geoms), [3, 6])
+    line = np.isin(shapely.get_type_id(geoms), [1, 5])
+    cols = [c for c in _BASE_COLUMNS if c in feats.columns]
+    tags = feats[cols].to_dict(orient="records")
+    layer = [_base_class(tg, bool(pl)) if (pl or ln) else None
+             for tg, pl, ln in zip(tags, poly, line, strict=True)]
+    keep = np.array([x is not None for x in layer], dtype=bool)
+    return gpd.GeoDataFrame({"layer": np.array(layer, dtype=object)[keep]},
+                            geometry=gpd.GeoSeries(geoms[keep], crs=feats.crs or "EPSG:4326"),
+                            crs=feats.crs or "EPSG:4326").reset_index(drop=True)
+
+
+def basemap_from_gazetteer(gazetteer: Gazetteer) -> gpd.GeoDataFrame:
+    """A base map layer from a gazetteer's streets, paths and parks (any gazetteer source).
+
+    An address-file gazetteer has street lines drawn through its address points; an OSM one
+    has the real street lines. Parks are its park-like places that are polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``layer`` and geometry, in the gazetteer's CRS.
+    """
+    parts = []
+    for frame, layer in ((gazetteer.streets, "street"), (gazetteer.paths, "path")):
+        g = frame.geometry
+        g = g[g.notna() & ~g.is_empty]
+        parts.append(gpd.GeoDataFrame({"layer": [layer] * len(g)}, geometry=g.to_numpy(),
+                                      crs=gazetteer.crs))
+    pl = gazetteer.places
+    if len(pl) and "place_type" in pl.columns:
+        sel = pl["place_type"].astype(str).isin(_PARK) & pl.geom_type.isin(
+            ["Polygon", "MultiPolygon"])
+        parts.append(gpd.GeoDataFrame({"layer": ["park"] * int(sel.sum())},
+                                      geometry=pl.geometry[sel].to_numpy(), crs=gazetteer.crs))
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                            crs=gazetteer.crs)
+
+
+def read_basemap(source: str | Path | Gazetteer | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A base map layer from an OSM XML file, any gazetteer source, a gazetteer or a frame.
+
+    ``.osm``/``.osm.bz2``/``.osm.gz``/``.xml``: :func:`basemap_from_osm_xml`; another path (an
+    address file or a saved gazetteer): :meth:`Gazetteer.from_path` then
+    :func:`basemap_from_gazetteer`; a frame must have a ``layer`` column (a class of
+    :data:`_BASE_STYLE`).
+    """
+    if isinstance(source, gpd.GeoDataFrame):
+        _check_layer(source, "basemap", ["layer"])
+        bad = ~source["layer"].isin(list(_BASE_STYLE))
+        if bad.any():
+            raise InputError(f"unknown base map layer {source['layer'][bad].iloc[0]!r}.",
+                             file="basemap", column="layer",
+                             fix=f"use one of {', '.join(_BASE_STYLE)}.")
+        return source
+    if isinstance(source, Gazetteer):
+        return basemap_from_gazetteer(source)
+    p = Path(source)
+    if p.name.lower().endswith((".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")):
+        return basemap_from_osm_xml(p)
+    return basemap_from_gazetteer(Gazetteer.from_path(p))
+
+
+def _base_geometry(geoms: np.ndarray, layer: str, tol: float) -> shapely.Geometry | None:
+    """One (multi)geometry for a class: simplified in metres, small bits dropped."""
+    if layer in ("park", "water"):
+        parts = shapely.get_parts(geoms[np.isin(shapely.get_type_id(geoms), [3, 6])])
+        parts = parts[shapely.area(parts) >= 400.0]
+        parts = shapely.simplify(parts, tol * 1.5, preserve_topology=True)
+        parts = parts[~shapely.is_empty(parts) & shapely.is_valid(parts)]
+        return shapely.multipolygons(parts) if len(parts) else None
+    lines = shapely.get_parts(geoms[np.isin(shapely.get_type_id(geoms), [1, 5])])
+    if not len(lines):
+        return None
+    merged = shapely.line_merge(shapely.multilinestrings(lines))
+    parts = shapely.get_parts(merged)
+    parts = shapely.simplify(parts, tol, preserve_topology=False)
+    parts = parts[~shapely.is_empty(parts) & (shapely.length(parts) >= tol)]
+    return shapely.multilinestrings(parts) if len(parts) else None
+
+
+def _basemap_data(base: gpd.GeoDataFrame, *, extent: gpd.GeoDataFrame, tolerance_m: float,
+                  max_bytes: int) -> dict[str, Any] | None:
+    """The base map as one GeoJSON feature per class, within ``max_bytes``.
+
+    Only features within 1 km of ``extent`` are kept. When the JSON is larger than
+    ``max_bytes``, paths are dropped first, then the tolerance is doubled (up to four times).
+    """
+    work = _working(base[base.geometry.notna() & ~base.geometry.is_empty])
+    ext = _working(extent).to_crs(work.crs)
+    minx, miny, maxx, maxy = ext.total_bounds
+    work = work[work.intersects(shapely.box(minx - 1000, miny - 1000, maxx + 1000, maxy + 1000))]
+    if not len(work):
+        return None
+    layers = [k for k in _BASE_STYLE if (work["layer"] == k).any()]
+    tol = tolerance_m
+    for attempt in range(6):
+        feats = []
+        for k in layers:
+            g = _base_geometry(np.asarray(work.geometry[work["layer"] == k].values, dtype=object),
+                               k, tol)
+            if g is None:
+                continue
+            web = gpd.GeoSeries([g], crs=work.crs).to_crs("EPSG:4326").values
+            g = _round(np.asarray(web, dtype=object), _BASE_DECIMALS)[0]
+            feats.append({"type": "Feature", "properties": {"cls": k},
+                          "geometry": shapely.geometry.mapping(g)})
+        data = {"type": "FeatureCollection", "features": feats}
+        size = len(json.dumps(data, separators=(",", ":")))
+        if size <= max_bytes or not feats:
+            log.info("base map: %s, %.2f MB (tolerance %.1f m)", ", ".join(layers), size / 1e6, tol)
+            return data
+        if "path" in layers and attempt == 0:
+            layers.remove("path")
+        else:
+            tol *= 2
+    log.warning("the base map stays above %d bytes (%d); it is left out", max_bytes, size)
+    return None
+
+
+class _Basemap(folium.map.Layer):
+    """The offline base map: canvas-drawn, in panes that never take a click or a tap."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(map){
+            var renderers = {};
+            {{ this.panes|tojson }}.forEach(function(p){
+                var el = map.getPane(p[0]) || map.createPane(p[0]);
+                el.style.zIndex = p[1];
+                el.style.pointerEvents = 'none';
+                renderers[p[0]] = L.canvas({pane: p[0], padding: 0.5});
+            });
+            var styles = {{ this.styles|tojson }};
+            var group = L.featureGroup([], {attribution: {{ this.attribution_js }}});
+            var data = {{ this.data|tojson }};
+            data.features.forEach(function(f){
+                var s = styles[f.properties.cls];
+                L.geoJSON(f, {interactive: false, pane: s.pane, renderer: renderers[s.pane],
+                              style: function(){ return s.style; }}).addTo(group);
+            });
+            group.getAttribution = function(){ return {{ this.attribution_js }}; };
+            return group;
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any], *, name: str, attribution: str) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "Basemap"
+        self.data = data
+        self.panes = [list(p) for p in _BASE_PANES]
+        self.styles = {k: v for k, v in _BASE_STYLE.items()}
+        self.attribution_js = _js_data(attribution)
+
+
 # --------------------------------------------------------------------------- public
 def build_map(
     *,
@@ -954,11 +1365,21 @@ def build_map(
     value_column: str = "change",
     tiles: str | Mapping[str, str] | None = _OSM,
     max_investments_unclustered: int = 200,
+    max_markers: int = MAX_MARKERS,
+    detail_source: str | None = None,
     classes_per_side: int = 3,
     scheme: str = "Quantiles",
     tolerance_m: float = 5.0,
     run_id: str | None = None,
     level: float = 0.95,
+    basemap: str | Path | Gazetteer | gpd.GeoDataFrame | None = None,
+    basemap_max_bytes: int = 2_000_000,
+    effects: pd.DataFrame | None = None,
+    indicator: str | None = None,
+    waves: Sequence[int] | None = None,
+    lantmateriet_key: str | None = None,
+    show_tiles: bool = False,
+    extra_layers: Callable[[folium.Map], list[str]] | None = None,
 ) -> folium.Map:
     """Build the planners' map.
 
@@ -968,16 +1389,20 @@ def build_map(
         Areas (``area_id``, ``name``, optional ``parent``) in any CRS with, for the
         choropleth, optional ``<value_column>`` (a change as a proportion: 0.03 is
         3 percentage points), ``<value_column>_ci_low``/``_ci_high``, ``n``,
-        ``significant`` and ``suppressed``. Without the value column the areas are
-        drawn as outlines.
+        ``significant``, ``p_adjusted`` and ``suppressed``. Without the value column the areas
+        are drawn as outlines. Colours and classes: :mod:`trygg_geo._palette` (shared with the
+        GeoPackage style).
     investments
         Placed investments (points, lines, polygons) with ``investment_id``,
         ``name``, ``kind`` and optionally the register columns and
-        ``effect_estimate``, ``effect_ci_low``, ``effect_ci_high``, ``effect_mde``.
-        One layer per kind; point markers are clustered when there are more than
-        ``max_investments_unclustered`` of them.
+        ``effect_estimate``, ``effect_ci_low``, ``effect_ci_high``, ``effect_mde``,
+        ``effect_reason``, ``effect_p_adjusted``, ``effect_p_value``, ``effect_n``,
+        ``effect_method`` (or pass ``effects``). One layer per kind; point markers are
+        clustered when there are more than ``max_investments_unclustered`` of them.
     units
-        Design roles (``area_id``, ``role``): one layer per role.
+        Design roles (``area_id``, ``role``, optional ``investment_ids``, ``reason_text``):
+        one outline layer per role. Outlines take no click; each area's popup says its role,
+        why (excluded and spillover areas) and, for a treated area, its investments' effects.
     hotspots
         Polygons with ``gi_class`` (hot/cold/ns), ``gi_z``, ``gi_p``, ``count``.
     density
@@ -990,10 +1415,19 @@ def build_map(
     value_column
         The areas' column drawn as the choropleth.
     tiles
-        ``"OpenStreetMap"`` (default), ``None`` for a plain light background, or a
-        dict with ``url``, ``attribution`` and optional ``name``/``max_zoom``.
+        Online tiles offered as a layer the reader can switch on: ``"OpenStreetMap"``
+        (default), ``None`` for none, or a dict with ``url``, ``attribution`` and optional
+        ``name``/``max_zoom``. Off unless ``show_tiles``: the page is complete offline.
     max_investments_unclustered
         Above this many point investments, markers are clustered.
+    max_markers
+        Above this many placed investments (points, lines and polygons together; ``[map]
+        max_markers``), no investment is drawn on its own: the map shows per area the number
+        of investments, the money granted and spent and the kinds
+        (:func:`trygg_geo._map_aggregate.add_investment_areas`), with a note in the legend that
+        every investment is in the GeoPackage. The page then grows with the areas, not the rows.
+    detail_source
+        The GeoPackage file that note names (the pipeline passes ``[output] geopackage``).
     classes_per_side, scheme
         Classes on each side of zero (1-4) and the mapclassify scheme
         (``"Quantiles"``, ``"NaturalBreaks"``, ...) applied to |change|.
@@ -1006,18 +1440,43 @@ def build_map(
     level
         Confidence level of the intervals in ``areas`` and ``investments`` (their labels say
         "90 % KI" for 0.9).
-
-    All text from the layers (names, boards, ids ...) and the title are shown exactly as
-    written: they reach the page as data and are never evaluated as HTML or as a template.
+    basemap
+        The offline base map drawn inside the page (streets, paths, water, parks): an OSM XML
+        file, any gazetteer source (an address file's streets), a
+        :class:`~trygg_geo.geocode.Gazetteer`, or a frame from :func:`read_basemap`. Kept to
+        1 km around the areas and simplified until its data is at most ``basemap_max_bytes``.
+    effects
+        The effect table (:data:`trygg_geo.effects.evaluation.EFFECT_COLUMNS`, any of the
+        issue-12 columns may be absent): its per-investment rows fill the investments'
+        ``effect_*`` columns, with the headline interval and p.
+    indicator, waves
+        For the legend sentence (default: from the ``<indicator>_<wave>`` columns of
+        ``areas`` and ``areas.attrs["change_waves"]``).
+    lantmateriet_key
+        Offer Lantmäteriet's topowebb (nedtonad) as an online layer; the key is written into
+        the page.
+    show_tiles
+        Switch the online tiles on when the page opens.
+    extra_layers
+        Called with the map after the hot spots are drawn; adds its own layers and returns
+        their legend parts (HTML of the package's own labels), e.g. the lägesbild
+        (:func:`trygg_geo._map_places.add_lagesbild`).
 
     Returns
     -------
     folium.Map
         Save it with :func:`save_map` (self-contained by default).
+
+    Notes
+    -----
+    All text from the layers (names, boards, ids ...) and the title are shown exactly as
+    written: they reach the page as data and are never evaluated as HTML or as a template.
+    The map opens on the investments and their treated, spillover and matched control areas
+    (controls that name an investment), or on all areas when there are none.
     """
     if lang not in TEXT:
         raise InputError(f"unknown lang {lang!r}.", fix="use lang='sv' or lang='en'.")
-    t = with_level(TEXT[lang], level, lang)
+    t = texts("map.", lang, level=level)
     areas = _check_layer(areas, "areas", ["area_id", "name"])
     if len(areas) == 0:
         raise EmptyLayerError(
@@ -1025,8 +1484,10 @@ def build_map(
         )
     if investments is not None:
         investments = _check_layer(investments, "investments", ["investment_id", "name", "kind"])
+        investments = _effect_columns(investments, effects)
     if units is not None:
         units = _check_layer(units, "units", ["area_id", "role"])
+        _check_roles(units)
     if hotspots is not None:
         hotspots = _check_layer(hotspots, "hotspots", ["gi_class"])
     wb = areas.to_crs("EPSG:4326").total_bounds
@@ -1039,38 +1500,46 @@ def build_map(
     m.default_js = [("leaflet", js["leaflet"])]
     m.default_css = [("leaflet_css", css["leaflet_css"]),
                      ("awesome_markers_font_css", css["awesome_markers_font_css"])]
-    if tiles is not None:
-        if isinstance(tiles, str):
-            folium.TileLayer(tiles, name=t["tiles"], control=False).add_to(m)
-        elif isinstance(tiles, Mapping) and "url" in tiles:
-            folium.TileLayer(
-                tiles["url"],
-                attr=tiles.get("attribution", ""),
-                name=tiles.get("name", t["tiles"]),
-                max_zoom=int(tiles.get("max_zoom", 19)),
-                control=False,
-            ).add_to(m)
-        else:
-            raise InputError(
-                "tiles must be a provider name, None or a dict with 'url' and 'attribution'.",
-                column="tiles",
-                fix="e.g. tiles={'url': 'https://.../{z}/{x}/{y}.png', 'attribution': '...'}",
-            )
+    _add_tiles(m, tiles, lantmateriet_key=lantmateriet_key, show=show_tiles, t=t)
     run_id = None if run_id is None or is_missing(run_id) or str(run_id) == "" else str(run_id)
     _Head(title=str(title or t["title"]), run_id=run_id).add_to(m)
-    _Style(asset_path(_CSS_FILE).read_text(encoding="utf-8")).add_to(m)
+    _Style(asset_path(_CSS_FILE).read_text(encoding="utf-8") + _EXTRA_CSS).add_to(m)
+    if basemap is not None:
+        _add_basemap(m, basemap, areas=areas, tolerance_m=tolerance_m, max_bytes=basemap_max_bytes,
+                     t=t, lang=lang)
 
     legend = []
     if density is not None:
         legend.append(_density_overlay(m, density, crs=areas.crs, t=t))
-    area_layer, area_legend = _add_areas(m, areas, value_column=value_column, t=t, lang=lang,
-                                         k=classes_per_side, scheme=scheme, tolerance_m=tolerance_m)
+    if max_markers < 0:
+        raise InputError(f"max_markers must be 0 or more, got {max_markers}.",
+                         column="max_markers", fix="set [map] max_markers = 5000 (the default).")
+    inv_props = {}
+    if investments is not None and len(investments):
+        # only the investments an area popup names: all of them could be 100,000 rows
+        listed = investments[investments["investment_id"].astype(str).isin(_listed_ids(units))]
+        inv_props = dict(zip(listed["investment_id"].astype(str),
+                             _investment_props(listed, t, lang), strict=True))
+    indicator, waves = _infer_indicator_waves(areas, indicator, waves)
+    area_layer, area_legend = _add_areas(
+        m, areas, value_column=value_column, t=t, lang=lang, k=classes_per_side, scheme=scheme,
+        tolerance_m=tolerance_m, roles=_role_props(units, inv_props, t, lang),
+        sentence=legend_sentence(indicator=indicator, waves=waves, lang=lang))
     legend.append(area_legend)
     if hotspots is not None and len(hotspots):
         legend.append(_add_hotspots(m, hotspots, t=t, lang=lang))
+    if extra_layers is not None:  # e.g. the lägesbild (trygg_geo._map_places.add_lagesbild)
+        legend.extend(extra_layers(m))
     if units is not None and len(units):
-        legend.append(_add_units(m, units, areas, t=t, tolerance_m=tolerance_m))
-    if investments is not None and len(investments):
+        legend.append(_add_units(m, units, t=t, tolerance_m=tolerance_m))
+    if investments is not None and len(investments) > max_markers:
+        # imported here: trygg_geo._map_aggregate builds on this module's helpers (a cycle)
+        from trygg_geo._map_aggregate import add_investment_areas
+
+        legend.append(add_investment_areas(m, investments, areas, t=t, lang=lang,
+                                           max_markers=max_markers, tolerance_m=tolerance_m,
+                                           detail=detail_source))
+    elif investments is not None and len(investments):
         legend.append(
             _add_investments(
                 m,
@@ -1090,11 +1559,107 @@ def build_map(
     legend_html = (
         f"<h4>{_esc(t['legend'])}</h4>" + "".join(x for x in legend if x) if any(legend) else ""
     )
-    bounds = [[float(wb[1]), float(wb[0])], [float(wb[3]), float(wb[2])]]
+    b = _opening_bounds(areas, investments, units)
+    bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
+    buttons = [("title", t["btn_about"]), ("legend", t["legend"]), ("layers", t["btn_layers"])]
     _Controls(title=str(title or t["title"]), legend_html=legend_html, bounds=bounds,
-              run_label=f"{t['run']} {run_id}" if run_id else None).add_to(m)
+              run_label=f"{t['run']} {run_id}" if run_id else None,
+              buttons=buttons if legend_html else [bt for bt in buttons if bt[0] != "legend"]
+              ).add_to(m)
     _harden(m.get_root())
     return m
+
+
+def _check_roles(units: gpd.GeoDataFrame) -> None:
+    role = units["role"].astype("string")
+    bad = role.isna() | ~role.isin(_ROLES)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"unknown role {role.iloc[i]!r} for area_id {units['area_id'].iloc[i]!r}.",
+            file="units", row=i + 1, column="role", fix=f"use one of {', '.join(_ROLES)}.",
+        )
+
+
+def _add_tiles(m: folium.Map, tiles: str | Mapping[str, str] | None, *,
+               lantmateriet_key: str | None, show: bool, t: Mapping[str, str]) -> None:
+    """Online tile layers as toggles in the layer control, off unless ``show``."""
+    if tiles is not None:
+        if isinstance(tiles, str):
+            name = t["tiles_osm"] if tiles == _OSM else f"{tiles} ({t['tiles']})"
+            folium.TileLayer(tiles, name=_esc(name), overlay=True, control=True,
+                             show=show).add_to(m)
+        elif isinstance(tiles, Mapping) and "url" in tiles:
+            folium.TileLayer(
+                tiles["url"],
+                attr=tiles.get("attribution", ""),
+                name=_esc(tiles.get("name", t["tiles"])),
+                max_zoom=int(tiles.get("max_zoom", 19)),
+                overlay=True, control=True, show=show,
+            ).add_to(m)
+        else:
+            raise InputError(
+                "tiles must be a provider name, None or a dict with 'url' and 'attribution'.",
+                column="tiles",
+                fix="e.g. tiles={'url': 'https://.../{z}/{x}/{y}.png', 'attribution': '...'}",
+            )
+    if lantmateriet_key:
+        key = str(lantmateriet_key).strip()
+        if not re.fullmatch(r"[A-Za-z0-9-]+", key):
+            raise InputError("the Lantmäteriet key holds characters a key never has.",
+                             column="lantmateriet_key",
+                             fix="copy the key as Lantmäteriet gave it (letters, digits, '-').")
+        folium.TileLayer(_LM_URL.replace("{key}", key), attr="© Lantmäteriet",
+                         name=_esc(t["tiles_lm"]), max_zoom=17, overlay=True, control=True,
+                         show=False).add_to(m)
+
+
+#: Lantmäteriet's topowebb (nedtonad, CC BY) as WMTS REST tiles in Web Mercator.
+_LM_URL = ("https://api.lantmateriet.se/open/topowebb-ccby/v1/wmts/token/{key}/1.0.0/"
+           "topowebb_nedtonad/default/3857/{z}/{y}/{x}.png")
+
+
+def _add_basemap(m: folium.Map, source: str | Path | Gazetteer | gpd.GeoDataFrame, *,
+                 areas: gpd.GeoDataFrame, tolerance_m: float, max_bytes: int,
+                 t: Mapping[str, str], lang: str) -> None:
+    base = read_basemap(source)
+    data = _basemap_data(base, extent=areas, tolerance_m=max(tolerance_m * 0.6, 1.0),
+                         max_bytes=max_bytes)
+    if data is None:
+        return
+    from_osm = isinstance(source, (str, Path)) and Path(source).name.lower().endswith(
+        (".osm", ".osm.bz2", ".osm.gz", ".xml")) or (
+        isinstance(source, Gazetteer) and source.source.lower().endswith((".osm", ".bz2", ".gz")))
+    attribution = ("© OpenStreetMap-bidragsgivare" if lang == "sv"
+                   else "© OpenStreetMap contributors") if from_osm else ""
+    _Basemap(data, name=_esc(t["basemap"]), attribution=attribution).add_to(m)
+
+
+def _opening_bounds(areas: gpd.GeoDataFrame, investments: gpd.GeoDataFrame | None,
+                    units: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Lon/lat bounds of the investments and their treated, spillover and matched controls.
+
+    Matched controls are control areas with ``investment_ids``; all areas when there is none.
+    """
+    parts = []
+    if investments is not None and len(investments):
+        g = investments.geometry
+        parts.append(g[g.notna() & ~g.is_empty].to_crs("EPSG:4326"))
+    if units is not None and len(units):
+        ids = units["investment_ids"].astype("string").fillna("").str.strip() \
+            if "investment_ids" in units.columns else pd.Series("", index=units.index)
+        sel = units["role"].isin(["treated", "spill"]) | (
+            (units["role"] == "control") & (ids != "")).to_numpy()
+        parts.append(units.geometry[sel].to_crs("EPSG:4326"))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return np.asarray(areas.to_crs("EPSG:4326").total_bounds)
+    b = np.array([p.total_bounds for p in parts])
+    out = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+    if out[2] - out[0] < 0.004 or out[3] - out[1] < 0.002:  # one point: about 250 m around it
+        cx, cy = (out[0] + out[2]) / 2, (out[1] + out[3]) / 2
+        out = np.array([cx - 0.004, cy - 0.002, cx + 0.004, cy + 0.002])
+    return out
 
 
 def _tile_urls(m: folium.Map) -> list[str]:

@@ -40,19 +40,23 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmnx as ox
 import pandas as pd
 import shapely
+from osmnx import _overpass  # the filter osmnx itself sends to Overpass
 from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
+from shapely.ops import substring
 
+from trygg_geo._crs import DEFAULT_WORKING_CRS, require_crs, require_projected
 from trygg_geo._errors import (
-    CRSError,
     EmptyLayerError,
     InputError,
     MissingFileError,
     UnreadableFileError,
+    msg,
 )
 
 __all__ = [
@@ -65,7 +69,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CRS = "EPSG:3006"
 NETWORK_TYPES = ("walk", "all", "all_public", "bike", "drive", "drive_service")
 _CLAUSE = re.compile(r'\["([^"]+)"(?:(!?~)"([^"]*)")?\]')
 
@@ -84,8 +87,6 @@ def _network_filter(network_type: str) -> list[tuple[str, str | None, re.Pattern
     ``"~"`` "the value matches", ``"!~"`` "the tag is absent or does not match"
     (Overpass semantics, unanchored regular expressions).
     """
-    from osmnx import _overpass  # the filter osmnx itself sends to Overpass
-
     text = _overpass._get_network_filter(network_type)
     clauses = []
     for key, op, rx in _CLAUSE.findall(text):
@@ -151,8 +152,6 @@ def graph_from_osm_xml(
     call (restored afterwards) and are not kept on the edges. That makes the
     call not thread-safe with other osmnx reads in the same process.
     """
-    import osmnx as ox
-
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(path, what="OSM XML file")
@@ -161,12 +160,8 @@ def graph_from_osm_xml(
             f"unknown network_type {network_type!r}.",
             fix=f"use one of {', '.join(NETWORK_TYPES)}.",
         )
-    target = CRS.from_user_input(crs if crs is not None else DEFAULT_CRS)
-    if not target.is_projected:
-        raise CRSError(
-            f"crs {target.to_string()} is not projected; network distances need metres. "
-            "Fix: pass a projected CRS such as EPSG:3006 (SWEREF 99 TM) or EPSG:3011."
-        )
+    target = require_projected(crs if crs is not None else DEFAULT_WORKING_CRS,
+                               what="the street graph's target CRS (crs=)")
 
     clauses = _network_filter(network_type)
     base_tags = list(ox.settings.useful_tags_way)
@@ -219,21 +214,6 @@ def graph_from_osm_xml(
 # --------------------------------------------------------------------------- index
 
 
-def _projected_crs(crs: Any, what: str) -> CRS:
-    if crs is None:
-        raise CRSError(
-            f"{what} has no CRS. Fix: set it (gdf.set_crs(...)) or read the graph with "
-            "graph_from_osm_xml, which projects it."
-        )
-    c = CRS.from_user_input(crs)
-    if not c.is_projected:
-        raise CRSError(
-            f"{what} is in {c.to_string()}, not a projected CRS; distances would be in degrees. "
-            "Fix: project it (osmnx.project_graph(G, to_crs='EPSG:3006') or gdf.to_crs(3006))."
-        )
-    return c
-
-
 @dataclass(frozen=True, eq=False)
 class StreetIndex:
     """Array form of a projected street graph, for fast repeated catchments.
@@ -272,7 +252,8 @@ class StreetIndex:
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph) -> StreetIndex:
         """Convert a projected graph with node ``x``/``y`` and edge ``length``."""
-        crs = _projected_crs(graph.graph.get("crs"), "the street graph")
+        crs = require_projected(graph.graph.get("crs"), what="the street graph (G.graph['crs'])",
+                                fix=msg("err.graph_crs.fix"))
         n = graph.number_of_nodes()
         if n == 0:
             raise EmptyLayerError("the street graph has no nodes.", fix="check how it was built.")
@@ -369,11 +350,7 @@ def _as_geoseries(sources: Any, crs: CRS) -> gpd.GeoSeries:
             f"sources must be a GeoDataFrame or GeoSeries, got {type(sources).__name__}.",
             fix="wrap the geometries: geopandas.GeoSeries(geoms, crs=...).",
         )
-    if geoms.crs is None:
-        raise CRSError(
-            "the sources have no CRS. Fix: set it with .set_crs(...) (e.g. EPSG:3006)."
-        )
-    if not CRS.from_user_input(geoms.crs).equals(crs):
+    if not require_crs(geoms, what="the source layer").equals(crs):
         logger.info("reprojecting %d sources from %s to %s", len(geoms), geoms.crs, crs)
         geoms = geoms.to_crs(crs)
     return geoms
@@ -576,8 +553,6 @@ class NetworkCatchments:
         """
         if not (np.isfinite(buffer_m) and buffer_m > 0):
             raise InputError(f"buffer_m must be a positive number of metres, got {buffer_m!r}.")
-        from shapely.ops import substring
-
         idx = self._index
         n_src = len(self.sources)
         row, edge, frac = self._edge_parts()
@@ -800,7 +775,7 @@ def euclidean_catchments(
     geoms = sources.geometry if isinstance(sources, gpd.GeoDataFrame) else sources
     if not isinstance(geoms, gpd.GeoSeries):
         raise InputError("sources must be a GeoDataFrame or GeoSeries.")
-    crs = _projected_crs(geoms.crs, "the sources")
+    crs = require_projected(geoms, what="the source layer")
     arr = np.asarray(geoms.values, dtype=object)
     bad = shapely.is_missing(arr) | shapely.is_empty(arr)
     out = np.full(arr.size, None, dtype=object)

@@ -25,10 +25,18 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely
+from pyproj import CRS, Transformer
+from rasterio.warp import transform_bounds
+from rasterio.windows import from_bounds
 from scipy import sparse
+from tobler.area_weighted import _area_tables_binning
 
-from trygg_geo._errors import CRSError, InputError, MissingColumnError
+from trygg_geo._crs import require_crs
+from trygg_geo._dask import assign_to_areas_dask
+from trygg_geo._errors import InputError, MissingColumnError, MissingFileError, msg
+from trygg_geo._overlay_core import CHUNK, area_ids, points_in_areas, working_crs
 from trygg_geo.areas import assign_parent, dissolve_hierarchy, match_area_keys, read_hierarchy
 from trygg_geo.interventions import get_kind
 
@@ -45,50 +53,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 1_000_000
-
-
-def _working(gdf: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, what: str
-             ) -> gpd.GeoDataFrame | gpd.GeoSeries:
-    if areas.crs is None:
-        raise CRSError("the areas have no CRS. Fix: read them with trygg_geo.read_areas, or "
-                       "areas.set_crs(...).")
-    if not areas.crs.is_projected:
-        raise CRSError(
-            f"the areas are in {areas.crs.to_string()}, which is not projected (degrees). "
-            "Fix: areas.to_crs('EPSG:3006') (read_areas does this)."
-        )
-    if gdf.crs is None:
-        raise CRSError(f"the {what} have no CRS. Fix: set it with .set_crs(...) (for example "
-                       "'EPSG:3006' for SWEREF 99 TM).")
-    if gdf.crs != areas.crs:
-        log.info("reprojecting the %s from %s to the areas' %s", what, gdf.crs.to_string(),
-                 areas.crs.to_string())
-        return gdf.to_crs(areas.crs)
-    return gdf
-
-
-def _area_ids(areas: gpd.GeoDataFrame, area_id: str) -> np.ndarray:
-    if area_id not in areas:
-        raise MissingColumnError(area_id, found=[str(c) for c in areas.columns])
-    ids = areas[area_id].astype("string")
-    if ids.isna().any() or ids.duplicated().any():
-        dup = sorted(set(ids[ids.duplicated()].dropna().tolist()))
-        raise InputError(
-            f"area ids must be unique and filled in (repeated: {', '.join(dup) or '-'}; "
-            f"missing: {int(ids.isna().sum())}).",
-            column=area_id,
-            fix="read the areas with trygg_geo.read_areas, which checks this.",
-        )
-    return ids.to_numpy(dtype=object)
-
-
 def assign_to_areas(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
     *,
     area_id: str = "area_id",
-    chunk_size: int = _CHUNK,
+    chunk_size: int = CHUNK,
 ) -> pd.Series:
     """The area of each point: one id per point, NA outside every area.
 
@@ -133,59 +103,7 @@ def assign_to_areas(
     """
     if hasattr(points, "dask") or type(points).__module__.startswith("dask"):
         return assign_to_areas_dask(points, areas, area_id=area_id)
-    ids = _area_ids(areas, area_id)
-    pts = _working(points, areas, "points")
-    geoms = np.asarray(pts.geometry.values if isinstance(pts, gpd.GeoDataFrame) else pts.values)
-    types = shapely.get_type_id(geoms)
-    bad = (types != 0) & (types != -1) & ~shapely.is_empty(geoms)
-    if bad.any():
-        first = pts.index[np.flatnonzero(bad)[0]]
-        raise InputError(
-            f"assign_to_areas takes points; {int(bad.sum())} geometries are not points "
-            f"(the first at index {first!r}).",
-            fix="use trygg_geo.overlay.investments_by_area for lines and polygons, or "
-            "take .representative_point() first.",
-        )
-    n, k = len(geoms), len(ids)
-    rank = np.empty(k, dtype=np.int64)
-    order = np.argsort(ids.astype(str), kind="stable")
-    rank[order] = np.arange(k)
-    polys = np.asarray(areas.geometry.values)
-    shapely.prepare(polys)
-    tree = areas.sindex
-    best = np.full(n, k, dtype=np.int64)
-    for start in range(0, n, max(1, chunk_size)):
-        g = geoms[start:start + chunk_size]
-        pi, ai = tree.query(g)
-        if len(pi) == 0:
-            continue
-        xs, ys = shapely.get_x(g), shapely.get_y(g)
-        o = np.argsort(ai, kind="stable")
-        pi, ai = pi[o], ai[o]
-        cuts = np.searchsorted(ai, np.arange(k + 1))
-        hit = np.zeros(len(pi), dtype=bool)
-        for a in np.flatnonzero(np.diff(cuts)):
-            s, e = cuts[a], cuts[a + 1]
-            hit[s:e] = shapely.intersects_xy(polys[a], xs[pi[s:e]], ys[pi[s:e]])
-        sub = best[start:start + chunk_size]
-        np.minimum.at(sub, pi[hit], rank[ai[hit]])
-    sorted_ids = ids[order]
-    found = best < k
-    out = np.full(n, None, dtype=object)
-    out[found] = sorted_ids[best[found]]
-    res = pd.Series(pd.array(out, dtype="string"), index=points.index, name=area_id)
-    log.debug("assigned %d of %d points to %d areas", int(found.sum()), n, k)
-    return res
-
-
-def assign_to_areas_dask(points: Any, areas: gpd.GeoDataFrame, *, area_id: str = "area_id",
-                         npartitions: int | None = None, client: Any = None,
-                         compute: bool = True) -> Any:
-    """Point-in-area on dask; see :func:`trygg_geo._dask.assign_to_areas_dask`."""
-    from trygg_geo._dask import assign_to_areas_dask as impl
-
-    return impl(points, areas, area_id=area_id, npartitions=npartitions, client=client,
-                compute=compute)
+    return points_in_areas(points, areas, area_id=area_id, chunk_size=chunk_size)
 
 
 # --------------------------------------------------------------------------- investments
@@ -260,8 +178,8 @@ def investments_by_area(
         are left out of the sums). Summed over all rows, ``n_share``, ``granted_sek`` and
         ``spent_sek`` equal the input totals.
     """
-    ids = _area_ids(areas, area_id)
-    inv = _working(investments, areas, "investments").reset_index(drop=True)
+    ids = area_ids(areas, area_id)
+    inv = working_crs(investments, areas, "investments").reset_index(drop=True)
     kinds = _kind_column(inv, kind)
     per = _periods(inv, periods, date_column)
     geoms = np.asarray(inv.geometry.values)
@@ -380,19 +298,12 @@ def _population_points(population: gpd.GeoDataFrame | str | Path, crs: Any, boun
     From points with a count column, or a raster whose cell centres carry the cell values.
     """
     if isinstance(population, (str, Path)):
-        import rasterio
-        from pyproj import Transformer
-        from rasterio.warp import transform_bounds
-        from rasterio.windows import from_bounds
-
-        from trygg_geo._errors import MissingFileError
-
         if not Path(population).exists():
             raise MissingFileError(population, what="population raster")
         with rasterio.open(population) as src:
-            if src.crs is None:
-                raise CRSError(f"the population raster '{population}' has no CRS. Fix: assign one "
-                               "with gdal_edit.py -a_srs EPSG:3006.")
+            require_crs(None if src.crs is None else CRS.from_user_input(src.crs),
+                        what="the population raster", file=population,
+                        fix=msg("err.raster_crs.fix"))
             b = transform_bounds(crs, src.crs, *bounds)
             win = from_bounds(*b, transform=src.transform).round_offsets().round_lengths()
             arr = src.read(1, window=win, masked=True, boundless=True, fill_value=0)
@@ -405,8 +316,7 @@ def _population_points(population: gpd.GeoDataFrame | str | Path, crs: Any, boun
             return np.asarray(x), np.asarray(y), w
     if not isinstance(population, (gpd.GeoDataFrame, gpd.GeoSeries)):
         raise TypeError("population must be a GeoDataFrame of points or the path of a raster.")
-    if population.crs is None:
-        raise CRSError("the population points have no CRS. Fix: .set_crs(...).")
+    require_crs(population, what="the population layer")
     pop = population.to_crs(crs)
     g = np.asarray(pop.geometry.values)
     if (shapely.get_type_id(g) != 0).any():
@@ -453,8 +363,8 @@ def exposure(
         share_area`` and, with population, ``population, exposed_population,
         share_population`` (NaN where an area has no population).
     """
-    ids = _area_ids(areas, area_id)
-    inv = _working(investments, areas, "investments")
+    ids = area_ids(areas, area_id)
+    inv = working_crs(investments, areas, "investments")
     kinds = _kind_column(inv, kind)
     polys = np.asarray(areas.geometry.values)
     a_m2 = shapely.area(polys)
@@ -502,8 +412,6 @@ def _weight_table(src: gpd.GeoDataFrame, tgt: gpd.GeoDataFrame,
                   ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     """(S x T weights, source totals, target totals): areas (tobler) or population."""
     if population is None:
-        from tobler.area_weighted import _area_tables_binning
-
         table = _area_tables_binning(src, tgt, "auto").astype(np.float64)
         return table.tocsr(), shapely.area(np.asarray(src.geometry.values)), \
             shapely.area(np.asarray(tgt.geometry.values))
@@ -571,9 +479,9 @@ def interpolate_survey(
         and NA values. ``n`` is fractional (apportioned respondents).
     """
     tgt = target_areas.reset_index(drop=True)
-    t_ids = _area_ids(tgt, target_id)
-    src = _working(source_areas, tgt, "source areas").reset_index(drop=True)
-    s_ids = _area_ids(src, source_id)
+    t_ids = area_ids(tgt, target_id)
+    src = working_crs(source_areas, tgt, "source areas").reset_index(drop=True)
+    s_ids = area_ids(src, source_id)
     for c in ("area_id", "wave", "indicator", "share", "se", "n_eff", "n"):
         if c not in panel:
             raise MissingColumnError(c, found=[str(x) for x in panel.columns],

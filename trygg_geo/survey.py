@@ -30,32 +30,47 @@ import logging
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from trygg_geo._crs import require_crs
 from trygg_geo._errors import (
-    CRSError,
     DataQualityWarning,
     EmptyLayerError,
     InputError,
     MissingColumnError,
+    Msg,
+    Percent,
+    msg,
 )
+from trygg_geo._stats import holm_adjust, z_crit
 from trygg_geo._tabular import fold_header, match_columns, parse_number, read_table, short
-from trygg_geo.areas import match_area_keys
+from trygg_geo.areas import ALIAS_MIN_SCORE, closest_area_name, is_total_name, match_area_keys
 from trygg_geo.interventions import fold_text
 
 __all__ = [
+    "FIELDWORK_DAY",
+    "FIELDWORK_MONTH",
     "INDICATORS",
+    "JOIN_ATTR",
+    "MIN_MATCHED_SHARE",
     "PANEL_COLUMNS",
+    "SurveyJoin",
+    "area_change",
+    "check_waves",
     "kish_n_eff",
     "read_survey",
     "share_se",
     "suppress_small_cells",
+    "survey_cells",
     "survey_panel",
+    "wave_dates",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,6 +90,70 @@ INDICATORS: dict[str, tuple[str, str]] = {
 """Known indicator ids -> (Swedish label, English label). Other ids are accepted as written."""
 
 PANEL_COLUMNS = ["area_id", "wave", "indicator", "share", "se", "n", "n_eff", "suppressed"]
+
+JOIN_ATTR = "trygg_geo_survey_join"
+"""Key of the :class:`SurveyJoin` in the ``attrs`` of a :func:`survey_panel` built with areas."""
+
+MIN_MATCHED_SHARE = 0.8
+"""A survey whose area names join fewer of its rows than this to the area layer is refused."""
+
+
+@dataclass(frozen=True, eq=False)
+class SurveyJoin:
+    """How the survey's area names joined the area layer (:func:`survey_panel` with ``areas``).
+
+    Kept in ``panel.attrs["trygg_geo_survey_join"]`` (:data:`JOIN_ATTR`). Names are matched by
+    :func:`trygg_geo.areas.match_area_keys` (id, aliases, name ignoring case, spaces, hyphens
+    and diacritics, built-in everyday names). ``eq=False``: compared by identity, so pandas can
+    carry it in ``attrs``.
+
+    Attributes
+    ----------
+    unmatched_names
+        One row per area name of the survey that matched no area, in file order: ``name`` (as
+        written), ``n_rows`` (file rows with that name), ``first_row`` and ``closest`` (the
+        closest area name, a suggestion for ``[survey] aliases``). Their rows are left out
+        of the panel.
+    areas_without_rows
+        One row per area of the layer that no survey row reaches: ``area_id``, ``name``.
+    n_rows, n_matched
+        File rows of the survey (a row holding several indicators counts once), and how many
+        of them joined an area. City-total rows are in neither.
+    total_names
+        The city's total rows ("Stockholms stad", "Hela staden", "Totalt"; see
+        :func:`trygg_geo.areas.is_total_name`) that matched no area, as in ``unmatched_names``
+        (without ``closest``). They are left out of the panel and are not counted as rows that
+        failed to join.
+    """
+
+    unmatched_names: pd.DataFrame
+    areas_without_rows: pd.DataFrame
+    n_rows: int
+    n_matched: int
+    total_names: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"name": pd.Series(dtype=str), "n_rows": pd.Series(dtype=int),
+         "first_row": pd.Series(dtype=int)}))
+
+    @property
+    def share_rows_matched(self) -> float:
+        """The share of survey rows that joined an area (1.0 for an empty survey)."""
+        return self.n_matched / self.n_rows if self.n_rows else 1.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every survey row joined an area and every area has survey rows."""
+        return self.unmatched_names.empty and self.areas_without_rows.empty
+
+    def unmatched_text(self, limit: int = 20, lang: str = "en") -> str:
+        """``'Lärkstan' (row 5), 'Söder-malm' (3 rows from row 9)``, at most ``limit`` names.
+
+        ``lang="sv"`` gives ``'Lärkstan' (rad 5), 'Söder-malm' (3 rader från rad 9)``.
+        """
+        return _names_text(self.unmatched_names, limit, lang)
+
+    def totals_text(self, limit: int = 20, lang: str = "en") -> str:
+        """The city-total rows left out, as :meth:`unmatched_text` names them."""
+        return _names_text(self.total_names, limit, lang)
 
 _AREA = ("område-id", "områdes-id", "omrade_id", "area_id", "områdeskod", "område", "stadsdel",
          "stadsdelsområde", "deso", "area", "district", "zon", "mätområde")
@@ -120,7 +199,7 @@ _RESP_SPEC: dict[str, tuple[str, ...]] = {
 _YES = {"1", "ja", "j", "yes", "y", "true", "sant", "x", "instammer"}
 _NO = {"0", "nej", "n", "no", "false", "falskt", "instammer inte"}
 _DONT_KNOW = {"vet ej", "vet inte", "ej svar", "uppgift saknas", "dont know", "na", "-", "."}
-_Z = 1.959963984540054
+_Z = z_crit(0.95)  # Agresti-Coull's adjustment at the conventional 95 % level
 
 
 def kish_n_eff(weights: np.ndarray) -> float:
@@ -200,6 +279,7 @@ def read_survey(
     scale: Literal["auto", "proportion", "percent"] = "auto",
     sheet: str | int | None = None,
     indicators: Sequence[str] | None = None,
+    indicator: str | None = None,
 ) -> pd.DataFrame:
     """Read survey results (aggregates or respondent rows) from CSV or Excel.
 
@@ -227,6 +307,10 @@ def read_survey(
     indicators
         Columns that each hold one indicator (wide files). By default the columns named
         like a known indicator (``otrygg_kvall``, ``oro_brott``, ``avstar_aktivitet``, ...).
+    indicator
+        The indicator of every row of a file that has neither an indicator column nor
+        indicator columns: one question per file, as Stockholm publishes it (``[survey]
+        indicator``). Kept as written. Ignored when the file names its indicators.
 
     Returns
     -------
@@ -266,9 +350,10 @@ def read_survey(
             "respondent rows" if form == "respondents" else "aggregates",
         )
     if form == "aggregate":
-        df, used_scale = _read_aggregates(frame, rows, file, agg, scale, indicators)
+        df, used_scale = _read_aggregates(frame, rows, file, agg, scale, indicators, indicator)
     elif form == "respondents":
-        df, used_scale = _read_respondents(frame, rows, file, resp, indicators), "answers"
+        df = _read_respondents(frame, rows, file, resp, indicators, indicator)
+        used_scale = "answers"
     else:
         raise ValueError(f"form must be 'auto', 'aggregate' or 'respondents', not {form!r}.")
     df.attrs["trygg_geo_survey"] = {"form": form, "scale": used_scale, "file": str(file)}
@@ -306,20 +391,16 @@ def _survey_header_check(names: list[str], over: Mapping[str, str], file: Path) 
 
 
 def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[str, str],  # noqa: C901 - predates the gate; split planned (issue 10)
-                     scale: str, indicators: Sequence[str] | None) -> tuple[pd.DataFrame, str]:
+                     scale: str, indicators: Sequence[str] | None,
+                     indicator: str | None = None) -> tuple[pd.DataFrame, str]:
     for req in ("area_id", "wave", "n"):
         if req not in m:
             raise MissingColumnError(req, found=frame.columns, file=file, accepted=_AGG_SPEC[req],
                                      config_key="survey.columns")
     wide = [] if "indicator" in m else _wide_indicators(frame.columns, set(m.values()), indicators)
-    if "indicator" not in m and not wide:
-        raise MissingColumnError(
-            "indicator",
-            found=frame.columns,
-            file=file,
-            accepted=_INDICATOR + tuple(INDICATORS),
-            config_key="survey.columns",
-        )
+    single = "indicator" not in m and not wide
+    if single:
+        _need_indicator(indicator, list(frame.columns), file)
     if not wide and "share" not in m and "count" not in m:
         raise MissingColumnError("share", found=frame.columns, file=file,
                                  accepted=_AGG_SPEC["share"] + _AGG_SPEC["count"],
@@ -356,7 +437,8 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
     else:
         df = base
         df["indicator"] = (
-            frame[m["indicator"]]
+            pd.Series(indicator, index=frame.index, dtype="string").to_numpy() if single
+            else frame[m["indicator"]]
             .map(lambda v: pd.NA if v is None else fold_text(v).replace(" ", "_"))
             .astype("string")
             .to_numpy()
@@ -383,13 +465,9 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
         if "share" in df:
             off = (df["share"] - from_count).abs() > 0.01 + 0.5 / df["n"].clip(lower=1)
             if off.any():
-                warnings.warn(
-                    f"file '{file}': share and count/n disagree on rows "
-                    f"{', '.join(map(str, df.loc[off, 'source_row'].head(10)))}; the share column "
-                    "is used.",
-                    DataQualityWarning,
-                    stacklevel=4,
-                )
+                warnings.warn(DataQualityWarning(msg(
+                    "warn.survey_count_share", file=file,
+                    rows=", ".join(map(str, df.loc[off, "source_row"].head(10))))), stacklevel=4)
         else:
             df["share"] = from_count
     df = df.drop(columns=[c for c in ("_col",) if c in df])
@@ -402,6 +480,21 @@ def _read_aggregates(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[
     df["indicator"] = df["indicator"].astype("string")
     df["area_id"] = df["area_id"].astype("string")
     return df.reset_index(drop=True), used
+
+
+def _need_indicator(indicator: str | None, columns: Sequence[str], file: Path) -> None:
+    """Refuse a file without indicator column(s) when no indicator was given either."""
+    if indicator is not None and str(indicator).strip():
+        return
+    raise MissingColumnError(
+        "indicator",
+        found=columns,
+        file=file,
+        accepted=_INDICATOR + tuple(INDICATORS) + (
+            "(or, for a file with one question, [survey] indicator = \"otrygg_kvall\" in "
+            "projekt.toml / read_survey(indicator=...))",),
+        config_key="survey.columns",
+    )
 
 
 def _says_percent(header: str) -> bool:
@@ -423,10 +516,16 @@ def _check_n(df: pd.DataFrame, file: Path, column: str) -> None:
 
 
 def _rows_text(sub: pd.DataFrame, limit: int = 10) -> str:
+    return str(_rows_msg(sub, limit))
+
+
+def _rows_msg(sub: pd.DataFrame, limit: int = 10) -> Msg:
+    """``12 (0.35), 14 (0.2) and 3 more`` in either language."""
     items = [f"{int(r)} ({v:g})" for r, v in zip(sub["source_row"], sub["share"], strict=True)][
         :limit
     ]
-    return ", ".join(items) + (f" and {len(sub) - limit} more" if len(sub) > limit else "")
+    more = msg("survey.names_more", n=len(sub) - limit) if len(sub) > limit else ""
+    return msg("err.join", a=", ".join(items), b=more)
 
 
 def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
@@ -481,14 +580,12 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
                     "set "
                 '[survey] scale = "percent" in projekt.toml.',
             )
-        warnings.warn(
-            f"file '{file}': rows {_rows_text(df.loc[frac])} hold shares below 1 under a percent "
-            "header; they are read as percentages below 1 %. Check them if they are proportions.",
-            DataQualityWarning, stacklevel=6)
+        warnings.warn(DataQualityWarning(msg("warn.survey_small_percent", file=file,
+                                             rows=_rows_msg(df.loc[frac]))), stacklevel=6)
         return
     if n_above >= 4 * n_frac:
         sub = df.loc[frac]
-        msg = (
+        problem = (
             f"the file's shares are percentages{head}: {n_above} of {n_above + n_frac} non-zero "
             "shares "
             f"are above 1, but rows {_rows_text(sub)} hold shares between 0 and 1, which read as "
@@ -498,7 +595,7 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
                "set [survey] scale = \"percent\" in projekt.toml.")
     elif n_frac >= 4 * n_above:
         sub = df.loc[above]
-        msg = (
+        problem = (
             f"the file's shares are proportions (0-1): {n_frac} of {n_above + n_frac} non-zero "
             "shares "
             f"lie between 0 and 1, but rows {_rows_text(sub)} hold shares above 1, which read as "
@@ -507,13 +604,14 @@ def _decide_scale(df: pd.DataFrame, header_pct: bool, file: Path) -> None:
         fix = "write these shares as proportions (45 -> 0,45)."
     else:
         sub = df.loc[frac]
-        msg = (
+        problem = (
             f"the scale of the shares cannot be told: {n_above} are above 1 (percent; rows "
             f"{_rows_text(df.loc[above], 5)}) and {n_frac} lie between 0 and 1 (proportions; rows "
             f"{_rows_text(sub, 5)})."
         )
         fix = "write every share on one scale: percentages (0-100) or proportions (0-1)."
-    raise InputError(msg, file=file, row=int(sub["source_row"].iloc[0]), column=col(sub), fix=fix)
+    raise InputError(problem, file=file, row=int(sub["source_row"].iloc[0]), column=col(sub),
+                     fix=fix)
 
 
 def _apply_scale(df: pd.DataFrame, scale: str, header_pct: bool, file: Path) -> str:
@@ -535,13 +633,8 @@ def _apply_scale(df: pd.DataFrame, scale: str, header_pct: bool, file: Path) -> 
                 "%s: all shares are at most 1, so a 0-1 (proportion) scale was assumed", file.name
             )
             if header_pct:
-                warnings.warn(
-                    f"file '{file}': the share header says percent but every value is at most 1; a "
-                    "0-1 "
-                    "scale was assumed. Pass scale='percent' if these are percentages below 1%.",
-                    DataQualityWarning,
-                    stacklevel=5,
-                )
+                warnings.warn(DataQualityWarning(msg("warn.survey_percent_header", file=file)),
+                              stacklevel=5)
     elif scale in ("proportion", "percent"):
         used = scale
     else:
@@ -567,7 +660,7 @@ def _refuse_repeats(df: pd.DataFrame, file: Path) -> None:
     dup = df.duplicated(subset=key, keep=False)
     if dup.any():
         d = df.loc[dup]
-        first = d.groupby(key, sort=False)["source_row"].apply(list).iloc[0]
+        first = d.groupby(key, sort=False, dropna=False)["source_row"].apply(list).iloc[0]
         a, w, i = d.iloc[0][key]
         raise InputError(f"area '{a}', wave {w}, indicator '{i}' appears on several rows "
                          f"({', '.join(map(str, first))}); {int(dup.sum())} rows are repeats.",
@@ -606,7 +699,8 @@ def _parse_answer(values: pd.Series, rows: np.ndarray, file: Path, column: str) 
 
 
 def _read_respondents(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict[str, str],
-                      indicators: Sequence[str] | None) -> pd.DataFrame:
+                      indicators: Sequence[str] | None,
+                      indicator: str | None = None) -> pd.DataFrame:
     if "wave" not in m:
         raise MissingColumnError("wave", found=frame.columns, file=file, accepted=_WAVE)
     if "area_id" not in m and not ("x" in m and "y" in m):
@@ -639,13 +733,13 @@ def _read_respondents(frame: pd.DataFrame, rows: np.ndarray, file: Path, m: dict
         else pd.array([pd.NA] * len(frame), dtype="string")
     )
     if "answer" in m:
-        if "indicator" not in m:
-            raise MissingColumnError(
-                "indicator", found=frame.columns, file=file, accepted=_INDICATOR
-            )
         df = base.copy()
-        df["indicator"] = frame[m["indicator"]].map(
-            lambda v: pd.NA if v is None else fold_text(v).replace(" ", "_")).to_numpy()
+        if "indicator" in m:
+            df["indicator"] = frame[m["indicator"]].map(
+                lambda v: pd.NA if v is None else fold_text(v).replace(" ", "_")).to_numpy()
+        else:  # one question per file: the configured indicator
+            _need_indicator(indicator, list(frame.columns), file)
+            df["indicator"] = indicator
         df["answer"] = _parse_answer(frame[m["answer"]], rows, file, m["answer"])
     else:
         wide = _wide_indicators(frame.columns, set(m.values()), indicators)
@@ -686,6 +780,8 @@ def survey_panel(
     min_n: int = 30,
     areas: gpd.GeoDataFrame | None = None,
     points_crs: str | int | None = None,
+    aliases: Mapping[str, str] | None = None,
+    min_matched: float = MIN_MATCHED_SHARE,
 ) -> pd.DataFrame:
     """Build the area x wave x indicator panel with shares, standard errors and n.
 
@@ -698,12 +794,21 @@ def survey_panel(
         Cells with fewer respondents than this are flagged ``suppressed`` (kept for analysis;
         see :func:`suppress_small_cells` for publication).
     areas
-        An area layer (``area_id``, ``name``). When given, area keys are matched to its ids
-        (ignoring case and diacritics: "Södermalm" -> ``sodermalm``) and unknown areas are
-        refused; respondents with coordinates but no area are placed with
-        :func:`trygg_geo.overlay.assign_to_areas`.
+        An area layer (``area_id``, ``name``). When given, area keys are joined to its ids
+        with :func:`trygg_geo.areas.match_area_keys` (ignoring case, spaces, hyphens and
+        diacritics: "Gamla stan" -> ``gamla_stan``, then aliases: "Vasastan" ->
+        ``vasastaden``); respondents with coordinates but no matching area are placed with
+        :func:`trygg_geo.overlay.assign_to_areas`. Rows whose name matches no area are left
+        out, named in a :class:`~trygg_geo._errors.DataQualityWarning` and in the
+        :class:`SurveyJoin` kept in ``panel.attrs["trygg_geo_survey_join"]``, which also
+        lists the areas without survey rows.
     points_crs
         CRS of respondent coordinates (default: the areas' CRS).
+    aliases
+        Survey name -> area name or id (``[survey] aliases``), on top of
+        :data:`trygg_geo.areas.AREA_ALIASES`.
+    min_matched
+        The survey is refused when fewer of its rows than this share join an area.
 
     Returns
     -------
@@ -716,12 +821,33 @@ def survey_panel(
     Raises
     ------
     InputError
-        Areas not in ``areas`` (listed), respondents that cannot be placed in any area.
+        Fewer than ``min_matched`` of the rows join an area (the names that matched nothing
+        are listed, with an alias line to add), a user alias to no area, respondents with
+        neither an area nor coordinates inside an area.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["vasastaden", "gamla_stan"],
+    ...                           "name": ["VASASTADEN", "GAMLA STAN"]},
+    ...                          geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:3011")
+    >>> raw = pd.DataFrame({"area_id": ["Vasastan", "Gamla stan"], "wave": [2020, 2020],
+    ...                     "indicator": ["oro_brott"] * 2, "n": [120, 80], "share": [0.1, 0.2]})
+    >>> panel = survey_panel(raw, areas=areas)
+    >>> panel["area_id"].tolist()
+    ['gamla_stan', 'vasastaden']
+    >>> panel.attrs["trygg_geo_survey_join"].share_rows_matched
+    1.0
     """
+    info = df.attrs.get("trygg_geo_survey")
+    file = info.get("file") if isinstance(info, Mapping) else None
+    file = None if file is None else str(file)
     if "answer" in df:
-        panel = _panel_from_respondents(df, areas=areas, points_crs=points_crs)
+        panel, join = _panel_from_respondents(df, areas=areas, points_crs=points_crs,
+                                              aliases=aliases, min_matched=min_matched, file=file)
     elif "share" in df and "n" in df:
-        panel = _panel_from_aggregates(df, areas=areas)
+        panel, join = _panel_from_aggregates(df, areas=areas, aliases=aliases,
+                                             min_matched=min_matched, file=file)
     else:
         raise MissingColumnError("share", found=df.columns, accepted=("share", "answer"))
     if panel.empty:
@@ -738,71 +864,152 @@ def survey_panel(
         log.info(
             "%d of %d panel cells have n < %d and are flagged suppressed", ns, len(panel), min_n
         )
+    if join is not None:
+        panel.attrs[JOIN_ATTR] = join
     return panel
 
 
-def _match_areas(keys: pd.Series, areas: gpd.GeoDataFrame | None, rows: pd.Series) -> pd.Series:
+def _match_areas(keys: pd.Series, areas: gpd.GeoDataFrame | None,
+                 aliases: Mapping[str, str] | None) -> pd.Series:
+    """Area ids of ``keys`` (NA where nothing matched); the keys as written without areas."""
     if areas is None:
         return keys.astype("string")
-    ids = match_area_keys(keys, areas)
-    bad = ids.isna() & keys.notna()
-    if bad.any():
-        unknown = pd.DataFrame({"k": keys[bad], "r": rows[bad]}).groupby("k")["r"].min()
-        txt = ", ".join(f"'{k}' (row {r})" for k, r in unknown.items())
+    return match_area_keys(keys, areas, aliases=aliases)
+
+
+def _names_text(names: pd.DataFrame, limit: int = 20, lang: str = "en") -> str:
+    return _names_msg(names, limit).render(lang)
+
+
+def _names_msg(names: pd.DataFrame, limit: int = 20) -> Msg:
+    """``'Lärkstan' (row 5), 'Söder-malm' (3 rows from row 9)`` in either language."""
+    items = [msg("survey.name_row", name=n, row=f) if k == 1
+             else msg("survey.name_rows", name=n, n=k, row=f)
+             for n, k, f in zip(names["name"], names["n_rows"], names["first_row"], strict=True)]
+    more = len(items) - limit
+    return msg("err.join", a=items[:limit],
+               b=msg("survey.names_more", n=more) if more > 0 else "")
+
+
+def _join_report(keys: pd.Series, ids: pd.Series, rows: pd.Series, areas: gpd.GeoDataFrame, *,
+                 file: str | None, min_matched: float) -> SurveyJoin:
+    """The :class:`SurveyJoin` of a survey; refuse one that joins too few rows."""
+    rows = pd.Series(rows.to_numpy(), index=keys.index)
+    matched = ids.notna().to_numpy()
+    total = (~matched) & np.array([isinstance(k, str) and is_total_name(k) for k in keys],
+                                  dtype=bool)
+    n_rows = int(rows[~total].nunique())
+    n_matched = int(rows[matched].nunique())
+
+    def named(mask: np.ndarray) -> pd.DataFrame:
+        bad = pd.DataFrame({"name": keys[mask].astype(str), "row": rows[mask]})
+        bad = bad.loc[keys[mask].notna()]
+        g = bad.groupby("name", sort=False)["row"]
+        out = pd.DataFrame({"name": g.size().index.astype(str),
+                            "n_rows": g.nunique().to_numpy().astype(int),
+                            "first_row": g.min().to_numpy().astype(int)})
+        return out.sort_values("first_row", kind="stable", ignore_index=True)
+
+    unmatched = named(~matched & ~total)
+    totals = named(total)
+    # a suggestion only when the closest name is a convincing match (else None)
+    unmatched["closest"] = [closest_area_name(n, areas, min_score=ALIAS_MIN_SCORE)
+                            for n in unmatched["name"]]
+    have = set(ids.dropna().astype(str))
+    names = areas["name"] if "name" in areas else areas["area_id"]
+    without = pd.DataFrame({"area_id": areas["area_id"].astype(str).to_numpy(),
+                            "name": names.astype(str).to_numpy()})
+    without = without.loc[~without["area_id"].isin(have)].reset_index(drop=True)
+    join = SurveyJoin(unmatched_names=unmatched, areas_without_rows=without, n_rows=n_rows,
+                      n_matched=n_matched, total_names=totals)
+    if len(totals):
+        log.info("%s: city total rows left out: %s", file, join.totals_text())
+    first = unmatched.iloc[0] if len(unmatched) else None
+    suggest = unmatched.dropna(subset=["closest"]).head(1)
+    if first is not None and join.share_rows_matched < min_matched:
+        example: Msg | str = ""
+        if len(suggest):
+            example = msg("err.survey_join.example", name=suggest["name"].iloc[0],
+                          closest=suggest["closest"].iloc[0])
         raise InputError(
-            f"the survey names {len(unknown)} areas that are not in the area layer: {txt}.",
-            fix="correct the area names, or interpolate with "
-            "trygg_geo.overlay.interpolate_survey if the survey uses other areas.",
-        )
-    return ids
+            msg("err.survey_join", n_matched=n_matched, n_rows=n_rows,
+                share=Percent(join.share_rows_matched), min=Percent(min_matched),
+                n=len(unmatched), names=_names_msg(unmatched)),
+            file=file, column="area_id", fix=msg("err.survey_join.fix", example=example))
+    elif first is not None:
+        how = (msg("warn.survey_unmatched.alias", name=suggest["name"].iloc[0],
+                   closest=suggest["closest"].iloc[0]) if len(suggest)
+               else msg("warn.survey_unmatched.no_alias"))
+        warnings.warn(DataQualityWarning(msg(
+            "err.join", b=how, a=msg("warn.survey_unmatched", file=file, n=n_rows - n_matched,
+                                     n_rows=n_rows, names=_names_msg(unmatched)))),
+            stacklevel=4)
+    if not without.empty:
+        log.info("%d areas have no survey rows: %s", len(without),
+                 ", ".join(without["name"].head(20)))
+    return join
 
 
-def _panel_from_aggregates(df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None) -> pd.DataFrame:
+def _panel_from_aggregates(
+    df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None, aliases: Mapping[str, str] | None,
+    min_matched: float, file: str | None,
+) -> tuple[pd.DataFrame, SurveyJoin | None]:
     rows = (
         df["source_row"]
         if "source_row" in df
         else pd.Series(np.arange(len(df)) + 2, index=df.index)
     )
+    ids = _match_areas(df["area_id"], areas, aliases)
+    join = None
+    if areas is not None:
+        join = _join_report(df["area_id"], ids, rows, areas, file=file, min_matched=min_matched)
+        keep = ids.notna().to_numpy()
+        df, ids = df.loc[keep], ids[keep]
     out = pd.DataFrame({
-        "area_id": _match_areas(df["area_id"], areas, rows).to_numpy(),
+        "area_id": ids.to_numpy(),
         "wave": df["wave"].astype("int64").to_numpy(),
         "indicator": df["indicator"].astype("string").to_numpy(),
         "share": df["share"].astype(float).to_numpy(),
         "n": df["n"].astype(float).to_numpy(),
     })
     out["n_eff"] = df["n_eff"].astype(float).to_numpy() if "n_eff" in df else out["n"].to_numpy()
-    return out
+    return out, join
 
 
-def _panel_from_respondents(df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None,
-                            points_crs: str | int | None) -> pd.DataFrame:
+def _panel_from_respondents(
+    df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None, points_crs: str | int | None,
+    aliases: Mapping[str, str] | None, min_matched: float, file: str | None,
+) -> tuple[pd.DataFrame, SurveyJoin | None]:
     d = df.copy()
     rows = d["source_row"] if "source_row" in d else pd.Series(np.arange(len(d)) + 2, index=d.index)
-    area = d["area_id"].astype("string") if "area_id" in d else pd.Series(pd.NA, index=d.index,
+    keys = d["area_id"].astype("string") if "area_id" in d else pd.Series(pd.NA, index=d.index,
                                                                           dtype="string")
+    area = keys
     if areas is not None:
-        area = _match_areas(area, areas, rows)
+        area = _match_areas(keys, areas, aliases)
         need = area.isna() & d.get("x", pd.Series(np.nan, index=d.index)).notna()
         if need.any():
             from trygg_geo.overlay import assign_to_areas
 
-            crs = points_crs if points_crs is not None else areas.crs
-            if crs is None:
-                raise CRSError("respondent coordinates need a CRS. Fix: pass points_crs=.")
+            crs = require_crs(points_crs if points_crs is not None else areas.crs,
+                              what="the respondent x/y: points_crs= is not given and the area "
+                              "layer", fix=msg("err.points_crs.fix"))
             pts = gpd.GeoSeries(gpd.points_from_xy(d.loc[need, "x"], d.loc[need, "y"]),
                                 index=d.index[need], crs=crs)
             area.loc[need] = assign_to_areas(pts, areas, area_id="area_id")
-    missing = area.isna()
+    missing = area.isna() & keys.isna()  # a name that matched nothing goes to the join report
     if missing.any():
         r = sorted(set(rows[missing].tolist()))
         raise InputError(
-            f"{len(r)} respondent rows have no area (rows {', '.join(map(str, r[:20]))}"
-            + (", ..." if len(r) > 20 else "")
-            + "): no area given, or coordinates outside every area.",
-            fix="fill in the area, or pass areas= that cover the coordinates.",
+            msg("err.respondents_no_area", n=len(r),
+                rows=", ".join(map(str, r[:20])) + (", ..." if len(r) > 20 else "")),
+            fix=msg("err.respondents_no_area.fix"),
         )
+    join = None
+    if areas is not None:
+        join = _join_report(keys, area, rows, areas, file=file, min_matched=min_matched)
     d["area_id"] = area.to_numpy()
-    d = d.loc[d["answer"].notna()]
+    d = d.loc[d["area_id"].notna() & d["answer"].notna()]
     weighted = "weight" in d and d["weight"].notna().any()
     if weighted and d["weight"].isna().any():
         raise InputError("some respondents have a weight and some do not.", column="weight",
@@ -817,7 +1024,7 @@ def _panel_from_respondents(df: pd.DataFrame, *, areas: gpd.GeoDataFrame | None,
     agg["share"] = agg["wy"] / agg["w"]
     agg["n"] = agg["one"]
     agg["n_eff"] = agg["w"] ** 2 / agg["w2"]
-    return agg[["area_id", "wave", "indicator", "share", "n", "n_eff"]]
+    return agg[["area_id", "wave", "indicator", "share", "n", "n_eff"]], join
 
 
 def suppress_small_cells(panel: pd.DataFrame) -> pd.DataFrame:
@@ -828,4 +1035,148 @@ def suppress_small_cells(panel: pd.DataFrame) -> pd.DataFrame:
     out = panel.copy()
     mask = out["suppressed"].astype(bool)
     out.loc[mask, ["share", "se"]] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------- waves and change
+
+#: The fieldwork date a wave is taken to have been measured on, when only its year is known:
+#: 15 September, the middle of the autumn fieldwork of Stockholm's and the police's surveys.
+#: The one default for the config (``[analysis] wave_month`` / ``wave_day``), the design and
+#: the demo city.
+FIELDWORK_MONTH = 9
+FIELDWORK_DAY = 15
+
+
+def wave_dates(
+    waves: Sequence[int], *, month: int = FIELDWORK_MONTH, day: int = FIELDWORK_DAY
+) -> pd.Series:
+    """The fieldwork date of each wave (a year), indexed by wave.
+
+    >>> wave_dates([2021, 2024]).dt.strftime("%Y-%m-%d").tolist()
+    ['2021-09-15', '2024-09-15']
+    """
+    years = [int(w) for w in waves]
+    return pd.Series([pd.Timestamp(y, month, day) for y in years], index=years)
+
+
+def survey_cells(panel: pd.DataFrame, *, indicator: str) -> set[tuple[str, int]]:
+    """The ``(area_id, wave)`` cells the panel has for ``indicator`` (suppressed ones too).
+
+    >>> p = pd.DataFrame({"area_id": ["a", "a"], "wave": [2021, 2024], "indicator": "x"})
+    >>> sorted(survey_cells(p, indicator="x"))
+    [('a', 2021), ('a', 2024)]
+    """
+    sub = panel[panel["indicator"] == indicator]
+    return set(zip(sub["area_id"].astype(str), sub["wave"].astype(int), strict=True))
+
+
+def check_waves(panel: pd.DataFrame, waves: Sequence[int], *, indicator: str, file: Path) -> None:
+    """Refuse a study whose waves or indicator the survey panel does not hold.
+
+    Raises
+    ------
+    InputError
+        Naming the survey file, the column and the fix, when the panel has no rows for
+        ``indicator`` or for one of ``waves``.
+    """
+    have = set(panel.loc[panel["indicator"] == indicator, "wave"].astype(int))
+    if not have:
+        found = sorted(set(panel["indicator"].astype(str)))
+        raise InputError(
+            f"the survey has no rows for the indicator '{indicator}'. Indicators found: "
+            f"{', '.join(found)}.",
+            file=file, column="indicator",
+            fix="set [survey] indicator in projekt.toml to one of them.",
+        )
+    missing = [w for w in waves if w not in have]
+    if missing:
+        raise InputError(
+            f"the configured waves {', '.join(map(str, missing))} have no survey rows for "
+            f"'{indicator}' (waves in the file: {', '.join(map(str, sorted(have)))}).",
+            file=file, column="wave",
+            fix="correct [analysis] waves in projekt.toml, or add the missing waves to the survey.",
+        )
+
+
+def area_change(
+    areas: gpd.GeoDataFrame,
+    panel: pd.DataFrame,
+    *,
+    indicator: str,
+    waves: Sequence[int],
+    level: float = 0.95,
+    tau2: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """Per-wave share, n and suppression per area, and the change between the last two waves.
+
+    Adds to a copy of ``areas`` (matched on ``area_id``): ``<indicator>_<wave>``, ``n_<wave>``
+    and ``supp_<wave>`` for every wave (``supp`` only where answers exist but are too few;
+    an area without a survey row is not measured, and ``measured`` says so for the change),
+    and for the last two waves ``change`` with its ``level`` confidence interval
+    (``change_ci_low``, ``change_ci_high``; sampling error of the two shares), ``n`` (of the
+    last wave), ``suppressed`` (either wave suppressed) and ``significant``. This is the
+    unpublished table: :func:`trygg_geo.disclosure.publishable_area_values` blanks what may
+    not be shown.
+
+    Parameters
+    ----------
+    areas
+        Areas with ``area_id``.
+    panel
+        :func:`survey_panel` output.
+    indicator
+        The indicator to show.
+    waves
+        At least two waves, ascending.
+    level
+        Confidence level of the change interval.
+    tau2
+        District x wave variance (share², e.g. ``Tau2Result.value`` of
+        :func:`trygg_geo.effects.variance.between_district_variance`) added to each of the
+        two cells: the change's variance is ``se_a**2 + se_b**2 + 2 * tau2``.
+
+    Notes
+    -----
+    Also adds ``change_se``, ``change_p_value`` (normal; blank where suppressed), its
+    Holm adjustment over the areas with a change (``change_p_adjusted``, ``adjust_method``
+    = "holm"), and ``tau2``; ``significant`` is judged by the adjusted p-value.
+    """
+    if len(waves) < 2:
+        raise InputError(f"the change needs two waves, got {list(waves)}.",
+                         fix="list at least two waves in [analysis] waves.")
+    out = areas.copy()
+    p = panel[panel["indicator"] == indicator].set_index(["area_id", "wave"])
+    ids = out["area_id"].astype(str)
+
+    def at(w: int) -> pd.DataFrame:
+        return p.reindex(pd.MultiIndex.from_arrays([ids, np.full(len(out), w)]))
+
+    for w in waves:
+        sub = at(w)
+        out[f"{indicator}_{w}"] = sub["share"].to_numpy()
+        out[f"n_{w}"] = sub["n"].to_numpy()
+        # "för få svar" only where there are answers; an area without a row is "ingen mätning"
+        out[f"supp_{w}"] = sub["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    a, b = waves[-2], waves[-1]
+    pa, pb = at(a), at(b)
+    change = pb["share"].to_numpy() - pa["share"].to_numpy()
+    se = np.sqrt(pb["se"].to_numpy() ** 2 + pa["se"].to_numpy() ** 2 + 2 * float(tau2))
+    z = z_crit(level)
+    out["change"] = change
+    out["change_ci_low"] = change - z * se
+    out["change_ci_high"] = change + z * se
+    out["n"] = pb["n"].to_numpy()
+    out["suppressed"] = (pa["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                         | pb["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool))
+    out["measured"] = pa["share"].notna().to_numpy() & pb["share"].notna().to_numpy() | \
+        out["suppressed"].to_numpy()
+    pval = np.where(out["suppressed"], np.nan, 2 * stats.norm.sf(np.abs(change / se)))
+    out["change_se"] = np.where(out["suppressed"], np.nan, se)  # an SE would reveal the share
+    out["change_p_value"], out["tau2"] = pval, float(tau2)
+    out["change_p_adjusted"] = holm_adjust(pval)  # one family: every area with a change
+    out["adjust_method"] = pd.Series(pd.NA, index=out.index, dtype="string").mask(
+        np.isfinite(pval), "holm")
+    out["significant"] = out["change_p_adjusted"] < 1 - level
+    out.attrs["change_waves"] = (a, b)
     return out

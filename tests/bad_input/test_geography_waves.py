@@ -81,9 +81,13 @@ def test_geojson_still_loads_after_edit(case):
     assert json.loads(p.read_text(encoding="utf-8"))["type"] == "FeatureCollection"
 
 
-def test_alpha_0_1_labels_every_interval_90_percent(case):
-    """Interval labels follow the configured level: no "95 %" anywhere in map or report."""
-    case.set_config("analysis", "alpha", "0.1")
+@pytest.mark.parametrize(("key", "value"), [("level", "0.9"), ("alpha", "0.1")])
+def test_alpha_0_1_labels_every_interval_90_percent(case, key, value):
+    """Interval labels follow the configured level: no "95 %" anywhere in map or report.
+
+    ``level = 0.9`` is the key; ``alpha = 0.1`` is what older project files say.
+    """
+    case.set_config("analysis", key, value)
     case.run().expect(0)
     for name in ("karta.html", "rapport.md", "rapport.html"):
         text = case.path(name).read_text(encoding="utf-8")

@@ -57,16 +57,18 @@ def flags_of(row: pd.Series) -> set[str]:
     if isinstance(row.get("reason"), str):
         out.add(row["reason"])
         text = str(row.get("reason_text") or "")
-        if "Also flagged:" in text:
-            out.update(f.strip(" .") for f in text.split("Also flagged:", 1)[1].split(","))
+        for marker in ("Flaggor även:", "Also flagged:"):  # the run's language: sv or en
+            if marker in text:
+                out.update(f.strip(" .") for f in text.split(marker, 1)[1].split(","))
     return out
 
 
 def warned(rec: tuple[RunResult, list[warnings.WarningMessage]], *needles: str) -> str:
     """The data-quality warning naming every needle (file, row, column ...): a line the CLI
-    printed on stderr, or (when the CLI leaves warnings to Python) a recorded warning."""
+    printed on stderr (in the run's language, Swedish here: "rad 3"), or (when the CLI leaves
+    warnings to Python) a recorded warning."""
     result, recorded = rec
-    msgs = [ln for ln in result.err.splitlines() if "DataQualityWarning" in ln]
+    msgs = [ln for ln in result.err.splitlines() if ln.startswith(("varning:", "warning:"))]
     msgs += [str(w.message) for w in recorded if issubclass(w.category, DataQualityWarning)]
     for m in msgs:
         if all(n.lower() in m.lower() for n in needles):
@@ -117,7 +119,7 @@ def test_bad_amount_is_flagged_and_empty(case: BadInputCase, cell: str, flag: st
     case.set_cell(REGISTER, 3, "Beviljat (kr)", cell)
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "investeringar.csv", "row 3", "Beviljat (kr)")
+    warned(rec, "investeringar.csv", "rad 3", "Beviljat (kr)")
     row = row_out(r, 3)
     assert flag in flags_of(row)
     assert pd.isna(row["granted_sek"])
@@ -135,7 +137,7 @@ def test_unit_in_cell_is_scaled_and_flagged(case: BadInputCase, cell: str, krono
     case.set_cell(REGISTER, 2, "Beviljat (kr)", cell)
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "investeringar.csv", "row 2", "Beviljat (kr)", "kronor")
+    warned(rec, "investeringar.csv", "rad 2", "Beviljat (kr)", "kronor")
     row = row_out(r, 2)
     assert "amount_scaled" in flags_of(row)
     assert row["granted_sek"] == pytest.approx(kronor)
@@ -187,7 +189,7 @@ def test_bad_dates_are_flagged(case: BadInputCase, column: str, cell: str, flag:
     case.set_cell(REGISTER, 4, column, cell)
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "investeringar.csv", "row 4", column, cell)
+    warned(rec, "investeringar.csv", "rad 4", column, cell)
     assert flag in flags_of(row_out(r, 4))
 
 
@@ -195,12 +197,12 @@ def test_completion_in_the_future_is_not_carried_out(case: BadInputCase) -> None
     case.set_cell(REGISTER, 3, "Färdigställd", "2099-06-30")
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "investeringar.csv", "row 3", "Färdigställd", "not counted as carried out")
+    warned(rec, "investeringar.csv", "rad 3", "Färdigställd", "räknas inte som genomförd")
     row = row_out(r, 3)
     assert "completed_in_future" in flags_of(row)
     assert pd.isna(row["completed"])
-    if "status" in row:
-        assert row["status"] == "ej_genomford"
+    if "status" in row:  # no status column: the status comes from the (now empty) date
+        assert pd.isna(row["status"]) or row["status"] != "completed"
 
 
 # --------------------------------------------------------------------------- text
@@ -208,7 +210,7 @@ def test_huge_quoted_cell_is_read_and_cut(case: BadInputCase) -> None:
     case.set_cell(REGISTER, 5, "Projektnamn", '"Belysning" ' + "x" * 200_000)
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "investeringar.csv", "row 5", "Projektnamn", "cut to 1,000")
+    warned(rec, "investeringar.csv", "rad 5", "Projektnamn", "kortades till 1\u00a0000")
     row = row_out(r, 5)
     assert "text_truncated" in flags_of(row)
     assert len(row["name"]) <= 1000
@@ -218,7 +220,7 @@ def test_huge_address_is_cut_and_unplaced_with_a_reason(case: BadInputCase) -> N
     case.set_cell(REGISTER, 2, "Adress/plats", "Okänd plats nummer " * 6400)  # ~121,600 characters
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "investeringar.csv", "row 2", "Adress/plats")
+    warned(rec, "investeringar.csv", "rad 2", "Adress/plats")
     row = row_out(r, 2)
     assert "text_truncated" in flags_of(row)
     assert row["layer"] == "ej_placerade" and row["reason"] == "address_too_long"
@@ -294,7 +296,7 @@ def test_register_coordinates_that_fit_nothing_say_so(case: BadInputCase) -> Non
     r = case.run().expect(0)
     row = row_out(r, 8)
     assert row["reason"] == "impossible_coordinates"
-    assert "declared: EPSG:3006" in row["reason_text"]
+    assert "angivet: EPSG:3006" in row["reason_text"]  # the demo project is in Swedish
 
 
 # --------------------------------------------------------------------------- survey scale
@@ -305,13 +307,20 @@ def _to_proportions(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _auto_scale(case: BadInputCase) -> None:
+    """The demo config states percent; these cases test the scale the reader decides."""
+    case.edit_text("projekt.toml", lambda t: t.replace('scale = "percent"', 'scale = "auto"'))
+
+
 def test_survey_one_proportion_among_percentages_is_refused(case: BadInputCase) -> None:
+    _auto_scale(case)
     case.set_cell(SURVEY, 7, "Andel (%)", "0,35")
     r = case.run().expect(2, "trygghetsmatning.csv", "row 7", "Andel (%)", "0.35", "Fix:")
     assert "percent" in r.err
 
 
 def test_survey_one_percentage_among_proportions_is_refused(case: BadInputCase) -> None:
+    _auto_scale(case)
     case.edit_csv(SURVEY, _to_proportions)
     case.set_cell(SURVEY, 9, "Andel", "45")
     case.run().expect(2, "trygghetsmatning.csv", "row 9", "Andel", "45", "proportions")
@@ -323,6 +332,7 @@ def test_survey_proportions_throughout_run(case: BadInputCase) -> None:
 
 
 def test_survey_mixed_scales_are_refused(case: BadInputCase) -> None:
+    _auto_scale(case)
     def f(df: pd.DataFrame) -> pd.DataFrame:
         half = _to_proportions(df.iloc[: len(df) // 2].copy())["Andel"].tolist()
         df = df.rename(columns={"Andel (%)": "Andel"})
@@ -368,7 +378,7 @@ def test_incidents_date_out_of_range_is_kept_without_date(case: BadInputCase) ->
     case.set_cell(INCIDENTS, 3, "Datum", "2300-01-10")
     r, rec = run_flagged(case)
     r.expect(0)
-    warned(rec, "handelser.csv", "row 3", "Datum", "2300-01-10")
+    warned(rec, "handelser.csv", "rad 3", "Datum", "2300-01-10")
 
 
 def test_demo_register_reads_clean(case: BadInputCase) -> None:

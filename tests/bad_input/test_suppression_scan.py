@@ -38,8 +38,7 @@ def _shares(case) -> pd.DataFrame:
     return df
 
 
-@pytest.fixture
-def run(case):
+def _small_cells(case) -> None:
     def edit(df: pd.DataFrame) -> None:
         for (area, wave), (n, share) in SMALL.items():
             m = (df["Områdes-id"] == area) & (df["År"] == str(wave)) & (df["Indikator"] == "otrygg_kvall")
@@ -47,6 +46,22 @@ def run(case):
             df.loc[m, "Antal svarande"] = str(n)
             df.loc[m, "Andel (%)"] = share
     case.edit_csv("trygghetsmatning.csv", edit)
+
+
+@pytest.fixture
+def run(case):
+    """The pooled 2x2 kind rows, whose leave-out rule the tests below check in detail."""
+    _small_cells(case)
+    case.edit_text("projekt.toml", lambda t: t.replace("[analysis]\n",
+                                                       '[analysis]\nestimator = "did_2x2"\n'))
+    result = case.run().expect(0)
+    return case, result
+
+
+@pytest.fixture
+def run_auto(case):
+    """The default design estimator: Callaway-Sant'Anna kind rows (four waves)."""
+    _small_cells(case)
     result = case.run().expect(0)
     return case, result
 
@@ -71,7 +86,18 @@ def _texts(v: float) -> list[str]:
 
 
 def test_no_suppressed_value_or_revealing_difference_is_published(run):
-    case, result = run
+    _scan(*run)
+
+
+def test_no_suppressed_value_is_published_with_staggered_kind_rows(run_auto):
+    case, result = run_auto
+    eff = pyogrio.read_dataframe(case.folder / "resultat.gpkg", layer="effekter",
+                                 read_geometry=False)
+    assert (eff["method"] == "callaway_santanna").any()
+    _scan(case, result)
+
+
+def _scan(case, result) -> None:
     folder = case.folder
     secrets = _secret_values(case)
     # the texts a reader sees
@@ -111,8 +137,20 @@ def test_estimates_that_rest_on_a_suppressed_cell_are_blank_with_a_swedish_reaso
         assert rows["estimate"].isna().all() and rows["ci_low"].isna().all() and rows["mde"].isna().all()
         assert rows["suppressed"].astype(bool).all()
         assert rows["reason"].str.contains("färre än 30 svar").all()
-    # other investments keep their estimates
-    assert inv.loc[~inv["unit_ids"].isin(["SD01", "SD15", "SD09", "SD22"]), "estimate"].notna().all()
+    # every investment measured over a window that holds one of its areas' small cells is
+    # blank; every other one keeps its estimate (a line reaching two areas, one of them small:
+    # tests/test_relation.py)
+    def holds_small(r: pd.Series) -> bool:
+        if pd.isna(r["pre_wave"]):
+            return False
+        waves = {int(r["pre_wave"]), int(r["post_wave"])}
+        return any((a, w) in SMALL for a in str(r["unit_ids"]).split(",") for w in waves)
+
+    measured = inv[inv["reason"].isna() | inv["suppressed"].astype(bool)]
+    touches = measured.apply(holds_small, axis=1)
+    assert touches.sum() >= 4
+    assert measured.loc[touches, "estimate"].isna().all()
+    assert measured.loc[~touches, "estimate"].notna().all()
     kinds = eff[eff["scope"] == "kind"].set_index("kind")
     # belysning and klottersanering had ONE treated area with a small cell: estimated without it
     for kind, area in (("belysning", "SD01"), ("klottersanering", "SD15")):
@@ -137,13 +175,16 @@ def test_published_estimates_disclose_no_cell(run):
     eff = pyogrio.read_dataframe(gpkg, layer="effekter", read_geometry=False)
     controls = pyogrio.read_dataframe(gpkg, layer="kontroll", read_geometry=False)["area_id"].tolist()
     treated = pyogrio.read_dataframe(gpkg, layer="behandling", read_geometry=False)
-    cohort = dict(zip(treated["area_id"], treated["cohort"].astype(int), strict=True))
+    window = {a: (int(p), int(c)) for a, p, c in
+              zip(treated["area_id"], treated["pre_wave"], treated["cohort"], strict=True)}
     panel = survey_panel(read_survey(case.path("trygghetsmatning.csv")), min_n=30)
     panel = panel[panel["indicator"] == "otrygg_kvall"]
     small = {(str(a), int(w)) for a, w in SMALL}
     weights = []
     for _, r in eff[eff["estimate"].notna()].iterrows():
-        t = {a: cohort[a] for a in str(r["unit_ids"]).split(",")}
+        # a project's own window is published with it; a kind uses each area's window
+        own = (int(r["pre_wave"]), int(r["post_wave"])) if pd.notna(r["pre_wave"]) else None
+        t = {a: own or window[a] for a in str(r["unit_ids"]).split(",")}
         c = did_contrast(panel, treated=t, controls=controls, waves=[2015, 2018, 2021, 2024],
                          indicator="otrygg_kvall").cells
         w = dict(zip(zip(c["area_id"], c["wave"].astype(int)), c["weight"], strict=True))

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trygg_geo._stats import z_crit
+
 __all__ = ["Estimate", "normal_ci"]
 
 
@@ -20,7 +22,7 @@ def normal_ci(estimate: float, se: float, *, level: float = 0.95) -> tuple[float
     """
     if not (np.isfinite(estimate) and np.isfinite(se) and se > 0):
         return (float("nan"), float("nan"), float("nan"))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = z_crit(level)
     p = float(2 * stats.norm.sf(abs(estimate / se)))
     return (estimate - z * se, estimate + z * se, p)
 

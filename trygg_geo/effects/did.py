@@ -10,8 +10,12 @@ cohort estimates are pooled with weights proportional to the number of treated a
 The estimate is a fixed linear combination of the cell shares, ``sum(a * y)``. Respondents in
 different areas and waves are different people, so the cells are independent and the
 variance is exactly ``sum(a**2 * se**2)`` (survey-weighted when the panel's ``se`` is).
-The variance covers sampling error only: real area-by-wave shocks add variance that this
-estimator does not see. Panel, permutation and cluster-robust estimators handle that.
+Real districts also move from wave to wave for their own reasons; with ``tau2=`` (the
+district x wave variance of :func:`trygg_geo.effects.variance.between_district_variance`)
+every cell's variance is ``se**2 + tau2``, so the variance is ``sum(a**2 * (se**2 + tau2))``,
+and the interval uses a t critical value with Satterthwaite degrees of freedom for the
+estimated ``tau2`` (:func:`trygg_geo.effects.variance.model_inference`). Without ``tau2`` the
+interval covers sampling error only.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from trygg_geo._errors import InputError
 from trygg_geo.effects._result import Estimate
+from trygg_geo.effects.variance import Tau2Result, model_inference
 
 __all__ = ["DidContrast", "did_2x2", "did_contrast"]
 
@@ -55,8 +59,22 @@ class DidContrast:
 
     @property
     def se(self) -> float:
-        """Standard error of :attr:`estimate`, treating the cells as independent."""
-        return float(np.sqrt((self.cells["weight"] ** 2 * self.cells["se"] ** 2).sum()))
+        """Standard error of :attr:`estimate` from sampling alone (independent cells)."""
+        return float(np.sqrt(self.sampling_var))
+
+    @property
+    def sampling_var(self) -> float:
+        """``sum(weight**2 * se**2)``: the sampling variance of :attr:`estimate`."""
+        return float((self.cells["weight"] ** 2 * self.cells["se"] ** 2).sum())
+
+    @property
+    def weight_sq(self) -> float:
+        """``sum(weight**2)``: what a district x wave variance ``tau2`` is multiplied by."""
+        return float((self.cells["weight"] ** 2).sum())
+
+    def se_with(self, tau2: float) -> float:
+        """Standard error with ``tau2`` added to every cell's variance."""
+        return float(np.sqrt(self.sampling_var + self.weight_sq * float(tau2)))
 
 
 def _cell_table(panel: pd.DataFrame, indicator: str | None) -> pd.DataFrame:
@@ -88,10 +106,27 @@ def _cell_table(panel: pd.DataFrame, indicator: str | None) -> pd.DataFrame:
     return t.set_index(["area_id", "wave"]).sort_index()
 
 
+def _window(when: int | tuple[int, int], waves: list[int]) -> tuple[int, int] | str:
+    """The (pre, post) waves of a treated unit, or why it has none.
+
+    ``when`` is a cohort (the first wave after completion; pre is the wave before it) or an
+    explicit ``(pre, post)`` pair (pre is the last wave before the work started).
+    """
+    if isinstance(when, tuple):
+        pre, post = int(when[0]), int(when[1])
+        if pre not in waves or post not in waves or pre >= post:
+            return f"window {pre}-{post} is not two survey waves in order"
+        return pre, post
+    cohort = int(when)
+    if cohort not in waves or waves.index(cohort) == 0:
+        return f"cohort {cohort} has no earlier wave"
+    return waves[waves.index(cohort) - 1], cohort
+
+
 def did_contrast(
     panel: pd.DataFrame,
     *,
-    treated: Mapping[str, int],
+    treated: Mapping[str, int | tuple[int, int]],
     controls: Sequence[str],
     waves: Sequence[int],
     indicator: str | None = None,
@@ -102,33 +137,21 @@ def did_contrast(
     have = set(cells.index)
     weights: dict[tuple[str, int], float] = {}
     dropped: list[dict[str, object]] = []
-    by_cohort: dict[int, list[str]] = {}
-    for unit, cohort in treated.items():
-        cohort = int(cohort)
-        if cohort not in waves or waves.index(cohort) == 0:
-            dropped.append(
-                {
-                    "area_id": unit,
-                    "role": "treated",
-                    "reason": f"cohort {cohort} has no earlier wave",
-                }
-            )
+    by_window: dict[tuple[int, int], list[str]] = {}
+    for unit, when in treated.items():
+        window = _window(when, waves)
+        if isinstance(window, str):
+            dropped.append({"area_id": unit, "role": "treated", "reason": window})
             continue
-        pre = waves[waves.index(cohort) - 1]
-        if (str(unit), pre) not in have or (str(unit), cohort) not in have:
-            dropped.append(
-                {
-                    "area_id": unit,
-                    "role": "treated",
-                    "reason": f"no survey value for {pre} or {cohort}",
-                }
-            )
+        pre, post = window
+        if (str(unit), pre) not in have or (str(unit), post) not in have:
+            dropped.append({"area_id": unit, "role": "treated",
+                            "reason": f"no survey value for {pre} or {post}"})
             continue
-        by_cohort.setdefault(cohort, []).append(str(unit))
-    n_t = sum(len(v) for v in by_cohort.values())
+        by_window.setdefault(window, []).append(str(unit))
+    n_t = sum(len(v) for v in by_window.values())
     used_controls: set[str] = set()
-    for cohort, units in sorted(by_cohort.items()):
-        pre = waves[waves.index(cohort) - 1]
+    for (pre, cohort), units in sorted(by_window.items()):
         ctrl = [str(c) for c in controls if (str(c), pre) in have and (str(c), cohort) in have]
         if not ctrl:
             for u in units:
@@ -178,13 +201,14 @@ def did_contrast(
 def did_2x2(
     panel: pd.DataFrame,
     *,
-    treated: Mapping[str, int],
+    treated: Mapping[str, int | tuple[int, int]],
     controls: Sequence[str],
     waves: Sequence[int],
     indicator: str | None = None,
     label: str = "",
     level: float = 0.95,
     power: float = 0.80,
+    tau2: float | Tau2Result | None = None,
 ) -> Estimate:
     """Pooled 2x2 difference-in-differences on survey shares.
 
@@ -193,7 +217,11 @@ def did_2x2(
     panel
         Survey panel: ``area_id, wave, share, se`` (and ``indicator``, ``n``).
     treated
-        Treated area id -> cohort (the first wave after the investment was completed).
+        Treated area id -> cohort (the first wave after the investment was completed; it
+        is compared with the wave before), or -> ``(pre, post)``: the last wave before the
+        work started and the first after it was completed (the measurement window). Units
+        with the same window are compared with the controls over that window, and the
+        windows are pooled with weights proportional to their number of treated units.
     controls
         Control area ids (never treated in the study window).
     waves
@@ -206,15 +234,21 @@ def did_2x2(
         Confidence level.
     power
         Power for the minimum detectable effect reported with the estimate.
+    tau2
+        District x wave variance added to every cell's variance: a
+        :class:`~trygg_geo.effects.variance.Tau2Result` (its estimation error sets the
+        Satterthwaite degrees of freedom of the t critical value), a known number (normal
+        critical value), or None for sampling error only.
 
     Returns
     -------
     Estimate
         ``estimate`` in proportions (-0.05 = five percentage points fewer), its SE from the
-        binomial (or survey-weighted) cell variances, a normal CI, a p-value, n treated and
-        n control, and ``mde``: the smallest true effect this design detects with the given
-        power at the given level, ``(z_(1-alpha/2) + z_power) * se``. ``extra`` holds the
-        number of respondents and the units left out.
+        binomial (or survey-weighted) cell variances plus ``tau2``, a t (or normal) CI and
+        p-value, n treated and n control, and ``mde``: the smallest true effect this design
+        detects with the given power at the given level, ``(t_crit(level, df) + z_power) *
+        se``. ``extra`` holds ``df`` (NaN = normal), ``tau2``, ``se_sampling``, the number of
+        respondents and the units left out.
 
     Examples
     --------
@@ -225,6 +259,12 @@ def did_2x2(
     >>> est = did_2x2(panel, treated={"a": 2021}, controls=["b"], waves=[2018, 2021])
     >>> round(est.estimate, 3), round(est.se, 3)
     (-0.07, 0.06)
+
+    With a 3 pp district x wave SD (``tau2 = 0.0009``) in each of the four cells:
+
+    >>> round(did_2x2(panel, treated={"a": 2021}, controls=["b"], waves=[2018, 2021],
+    ...               tau2=0.0009).se, 4)
+    0.0849
     """
     con = did_contrast(panel, treated=treated, controls=controls, waves=waves, indicator=indicator)
     if con.n_treated == 0 or con.n_control == 0:
@@ -244,11 +284,13 @@ def did_2x2(
                 "dropped": len(con.dropped),
             },
         )
-    est, se = con.estimate, con.se
-    z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)
+    est = con.estimate
+    inf = model_inference(est, con.sampling_var, con.weight_sq, tau2, level=level, power=power)
     n_resp = float(con.cells["n"].sum()) if con.cells["n"].notna().all() else float("nan")
-    return Estimate.from_normal(
-        est, se, n_treated=con.n_treated, n_control=con.n_control, method="did_2x2", label=label,
-        level=level, mde=float(z * se),
-        extra={"n_respondents": n_resp, "n_cells": len(con.cells), "dropped": len(con.dropped)},
+    return Estimate(
+        estimate=est, se=inf["se"], ci_low=inf["ci_low"], ci_high=inf["ci_high"],
+        p_value=inf["p_value"], n_treated=con.n_treated, n_control=con.n_control,
+        method="did_2x2", label=label, level=level, mde=inf["mde"],
+        extra={"n_respondents": n_resp, "n_cells": len(con.cells), "dropped": len(con.dropped),
+               "df": inf["df"], "tau2": inf["tau2"], "se_sampling": con.se},
     )

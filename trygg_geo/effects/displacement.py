@@ -50,49 +50,27 @@ import shapely
 from pyproj import CRS
 from scipy import stats
 
-from trygg_geo._errors import CRSError, InputError, MissingColumnError
+from trygg_geo._crs import require_crs, require_projected
+from trygg_geo._errors import InputError, MissingColumnError
+from trygg_geo._i18n import text
+from trygg_geo._stats import z_crit
 
 __all__ = ["INTERPRETATIONS", "RelativeEffect", "WDQResult", "wdq", "wdq_from_points"]
 
 logger = logging.getLogger(__name__)
 
-# code -> (category, English, Swedish)
+# code -> (category, English, Swedish); the labels are the texts ``wdq.<code>``
 INTERPRETATIONS: dict[str, tuple[str, str, str]] = {
-    "diffusion_greater_than_direct": (
-        "diffusion",
-        "Diffusion of benefits, greater than the direct effect",
-        "Spridning av positiva effekter, större än den direkta effekten",
-    ),
-    "diffusion": (
-        "diffusion",
-        "Diffusion of benefits",
-        "Spridning av positiva effekter",
-    ),
-    "no_displacement_or_diffusion": (
-        "none",
-        "Neither displacement nor diffusion of benefits",
-        "Varken förflyttning eller spridning av positiva effekter",
-    ),
-    "displacement_less_than_direct": (
-        "displacement",
-        "Displacement, smaller than the direct effect (a net benefit)",
-        "Förflyttning, mindre än den direkta effekten (en nettovinst)",
-    ),
-    "displacement_greater_than_direct": (
-        "displacement",
-        "Displacement, greater than the direct effect (counterproductive)",
-        "Förflyttning, större än den direkta effekten (kontraproduktivt)",
-    ),
-    "no_success": (
-        "inconclusive",
-        "Inconclusive: no fall in the treated area relative to the control area",
-        "Ej entydigt: ingen minskning i insatsområdet jämfört med kontrollområdet",
-    ),
-    "undefined": (
-        "inconclusive",
-        "Inconclusive: cannot be computed (zero counts)",
-        "Ej entydigt: kan inte beräknas (nollvärden)",
-    ),
+    code: (category, text(f"wdq.{code}", "en"), text(f"wdq.{code}", "sv"))
+    for code, category in [
+        ("diffusion_greater_than_direct", "diffusion"),
+        ("diffusion", "diffusion"),
+        ("no_displacement_or_diffusion", "none"),
+        ("displacement_less_than_direct", "displacement"),
+        ("displacement_greater_than_direct", "displacement"),
+        ("no_success", "inconclusive"),
+        ("undefined", "inconclusive"),
+    ]
 }
 
 
@@ -200,7 +178,7 @@ def _relative_effect(before: float, after: float, cb: float, ca: float, *, level
         )
     res = (before * ca) / (after * cb)
     se = math.sqrt(overdispersion * (1 / before + 1 / after + 1 / cb + 1 / ca))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = z_crit(level)
     lr = math.log(res)
     p = float(2 * stats.norm.sf(abs(lr / se)))
     return RelativeEffect(res, math.exp(lr - z * se), math.exp(lr + z * se), p, se)
@@ -311,9 +289,7 @@ def wdq(
 
 def _geometry(obj: Any, crs: CRS, what: str) -> shapely.Geometry:
     if isinstance(obj, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        if obj.crs is None:
-            raise CRSError(f"the {what} has no CRS. Fix: set it with .set_crs(...).")
-        g = obj.to_crs(crs) if not CRS.from_user_input(obj.crs).equals(crs) else obj
+        g = obj.to_crs(crs) if not require_crs(obj, what=f"the {what}").equals(crs) else obj
         geom = shapely.union_all(np.asarray(g.geometry.to_numpy(), dtype=object))
     elif isinstance(obj, shapely.Geometry):
         geom = obj  # taken to be in the incidents' CRS
@@ -387,14 +363,9 @@ def wdq_from_points(
         )
     if date not in incidents.columns:
         raise MissingColumnError(date, found=incidents.columns)
-    if incidents.crs is None or not CRS.from_user_input(incidents.crs).is_projected:
-        raise CRSError(
-            f"the incidents must be in a projected metric CRS, got {incidents.crs}. "
-            "Fix: incidents.to_crs(3006)."
-        )
+    crs = require_projected(incidents, what="the incident layer")
     if not (math.isfinite(buffer_m) and buffer_m > 0):
         raise InputError(f"buffer_m must be a positive number of metres, got {buffer_m!r}.")
-    crs = CRS.from_user_input(incidents.crs)
     treated = _geometry(treated_area, crs, "treated area")
     control = _geometry(control_area, crs, "control area")
     ring = shapely.difference(shapely.buffer(treated, buffer_m), treated)

@@ -40,10 +40,12 @@ import numpy as np
 import pandas as pd
 
 from trygg_geo._errors import InputError
+from trygg_geo._progress import progress
 from trygg_geo.effects._result import Estimate
-from trygg_geo.effects.did import _cell_table, did_contrast
+from trygg_geo.effects.did import _cell_table, _window, did_contrast
 
-__all__ = ["PermutationResult", "n_assignments", "permutation_test"]
+__all__ = ["MIN_TREATED_MODEL", "PermutationResult", "choose_headline", "n_assignments",
+           "permutation_test"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,10 @@ Statistic = Literal["did_2x2"]
 _STATISTICS = ("did_2x2",)
 _CHUNK = 20_000  # permutations per vectorised block (bounds memory at ~B x n_treated x cohorts)
 _REL_TOL = 1e-10  # ties: |T*| >= |T| - tol counts as "at least as extreme"
+
+#: Fewer treated areas than this: the permutation result is the headline (see
+#: :func:`choose_headline`).
+MIN_TREATED_MODEL = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,7 +231,9 @@ def _did_stats(
 def _stats(change: np.ndarray, mask: np.ndarray, idx: np.ndarray, bounds: Sequence[tuple[int, int]]
            ) -> np.ndarray:
     out = np.empty(len(idx))
-    for s in range(0, len(idx), _CHUNK):
+    # a bar only from 10 blocks (200,000+ assignments, a second or more); see trygg_geo._progress
+    for s in progress(range(0, len(idx), _CHUNK), desc="permutationer", unit="block",
+                      min_items=10):
         num, den = _did_stats(change, mask, idx[s:s + _CHUNK], bounds)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[s:s + _CHUNK] = np.where(den > 0, num / den, np.nan)
@@ -238,7 +246,7 @@ def _stats(change: np.ndarray, mask: np.ndarray, idx: np.ndarray, bounds: Sequen
 def permutation_test(
     panel: pd.DataFrame,
     *,
-    treated: Mapping[str, int],
+    treated: Mapping[str, int | tuple[int, int]],
     controls: Sequence[str],
     waves: Sequence[int],
     indicator: str | None = None,
@@ -323,16 +331,21 @@ def permutation_test(
         raise ValueError(f"n_permutations must be at least 1, got {n_permutations}.")
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level}.")
-    treated = {str(k): int(v) for k, v in treated.items()}
+    waves_s = sorted(int(w) for w in waves)
+    # every treated unit's (pre, post) window; a cohort means (the wave before it, the cohort)
+    windows = {str(k): _window(v, waves_s) for k, v in treated.items()}
+    bad = {k: w for k, w in windows.items() if isinstance(w, str)}
+    win: dict[str, tuple[int, int]] = {k: w for k, w in windows.items() if not isinstance(w, str)}
     controls = [str(c) for c in controls]
-    both = sorted(set(treated) & set(controls))
+    both = sorted(set(win) & set(controls))
     if both:
         raise InputError(f"the areas {both[:5]} are both treated and controls.",
                          fix="give each area one role (trygg_geo.design assigns them).")
-    waves_s = sorted(int(w) for w in waves)
     con = did_contrast(
-        panel, treated=treated, controls=controls, waves=waves_s, indicator=indicator
+        panel, treated=win, controls=controls, waves=waves_s, indicator=indicator
     )
+    if bad:
+        log.info("treated units without a window, left out: %s", bad)
     if con.n_treated == 0 or con.n_control == 0:
         raise InputError(
             f"no permutation test is possible: {con.n_treated} treated and {con.n_control} control "
@@ -340,10 +353,10 @@ def permutation_test(
             fix="check the panel's waves and the cohorts (see did_contrast(...).dropped).")
     dropped_t = set(con.dropped.loc[con.dropped["role"] == "treated", "area_id"].astype(str))
     dropped_c = set(con.dropped.loc[con.dropped["role"] == "control", "area_id"].astype(str))
-    t_units = [u for u in treated if u not in dropped_t]
+    t_units = [u for u in win if u not in dropped_t]
     c_units = [c for c in dict.fromkeys(controls) if c not in dropped_c]
-    cohorts = sorted({treated[u] for u in t_units})
-    by_cohort = {g: [u for u in t_units if treated[u] == g] for g in cohorts}
+    cohorts = sorted({win[u] for u in t_units})
+    by_cohort = {g: [u for u in t_units if win[u] == g] for g in cohorts}
     pool = [u for g in cohorts for u in by_cohort[g]] + c_units
     sizes = [len(by_cohort[g]) for g in cohorts]
     n_t = sum(sizes)
@@ -356,8 +369,7 @@ def permutation_test(
     cells = _cell_table(panel, indicator)["share"]
     change = np.zeros((len(pool), len(cohorts)))
     mask = np.zeros_like(change)
-    for j, g in enumerate(cohorts):
-        pre = waves_s[waves_s.index(g) - 1]
+    for j, (pre, g) in enumerate(cohorts):
         post_i = pd.MultiIndex.from_arrays([pool, np.full(len(pool), g)])
         pre_i = pd.MultiIndex.from_arrays([pool, np.full(len(pool), pre)])
         d = cells.reindex(post_i).to_numpy(dtype=float) - cells.reindex(pre_i).to_numpy(dtype=float)
@@ -400,7 +412,7 @@ def permutation_test(
     for j, (s, e) in enumerate(bounds):
         own[s:e, j] = mask[s:e, j]
     c_b = _stats(own, mask, idx, bounds)[valid]
-    ci_low, ci_high = _invert(estimate, null_v, c_b, exact=exact, alpha=1 - level, tol=tol)
+    ci_low, ci_high = _invert(estimate, null_v, c_b, exact=exact, level=level, tol=tol)
     se = float(np.std(null_v, ddof=1)) if len(null_v) > 1 else float("nan")
     log.info(
         "permutation test (%s, %s): estimate %.4f, p = %.4g over %d assignments",
@@ -431,9 +443,10 @@ def permutation_test(
     )
 
 
-def _invert(estimate: float, null: np.ndarray, c_b: np.ndarray, *, exact: bool, alpha: float,
+def _invert(estimate: float, null: np.ndarray, c_b: np.ndarray, *, exact: bool, level: float,
             tol: float) -> tuple[float, float]:
-    """Endpoints of ``{tau : p(tau) > alpha}`` by bracketing and bisection on each side."""
+    """Endpoints of ``{tau : p(tau) > 1 - level}`` by bracketing and bisection on each side."""
+    size = 1 - level  # the test's size: tau is outside the interval where p(tau) <= size
     n = len(null)
     if n == 0:
         return float("nan"), float("nan")
@@ -449,7 +462,7 @@ def _invert(estimate: float, null: np.ndarray, c_b: np.ndarray, *, exact: bool, 
         inner, step = 0.0, scale
         outer = None
         for _ in range(60):
-            if p(estimate + sign * step) <= alpha:
+            if p(estimate + sign * step) <= size:
                 outer = step
                 break
             inner, step = step, step * 2
@@ -458,7 +471,7 @@ def _invert(estimate: float, null: np.ndarray, c_b: np.ndarray, *, exact: bool, 
             continue
         for _ in range(80):
             mid = (inner + outer) / 2
-            if p(estimate + sign * mid) <= alpha:
+            if p(estimate + sign * mid) <= size:
                 outer = mid
             else:
                 inner = mid
@@ -466,3 +479,52 @@ def _invert(estimate: float, null: np.ndarray, c_b: np.ndarray, *, exact: bool, 
                 break
         ends.append(sign * (inner + outer) / 2)
     return estimate + ends[0], estimate + ends[1]
+
+
+def choose_headline(n_treated: int, perm: PermutationResult | None, *,
+                    min_treated: int = MIN_TREATED_MODEL) -> tuple[str, str]:
+    """Which result is the headline of an estimate -- ``"model"`` or ``"permutation"`` -- and why.
+
+    The rule: with fewer than ``min_treated`` (default 5) treated areas, the permutation
+    p-value and test-inverted interval are the headline whenever the permutation test
+    could be run (enumerated or sampled); otherwise the model-based t interval is.
+
+    Why 5: the model interval of a 2x2 DiD with district x wave variance ``tau2`` is right
+    when the treated areas' own shocks are normal with that variance. With one to four
+    treated areas, the estimate is dominated by a few districts' shocks, so a single
+    unusual district (a shooting, a closed centre) is not averaged away, and nothing in the
+    data can check the normality or the equal variance the interval leans on; the
+    permutation test compares the treated areas with every (or a random sample of) equally
+    large set of compared areas and needs only that districts are exchangeable. With one
+    treated area among few controls the permutation interval is unbounded: that is the
+    honest answer, not a failure. From five treated areas on, the average of their shocks
+    is close to normal and the model interval (which also covers sampling error cell by
+    cell) is the more precise headline; the permutation result is reported beside it.
+
+    Parameters
+    ----------
+    n_treated
+        Treated areas in the estimate.
+    perm
+        The permutation test of the same contrast, or None when it could not be run.
+    min_treated
+        The threshold.
+
+    Returns
+    -------
+    tuple of str
+        ``(headline, text_key)``: the text key (in :mod:`trygg_geo._i18n`, formatted with
+        ``n_treated`` and ``min_treated``) says why.
+
+    Examples
+    --------
+    >>> choose_headline(2, None)
+    ('model', 'effects.headline.model_few')
+    >>> choose_headline(8, None)
+    ('model', 'effects.headline.model')
+    """
+    if n_treated < min_treated:
+        if perm is not None and np.isfinite(perm.p_value):
+            return "permutation", "effects.headline.permutation"
+        return "model", "effects.headline.model_few"
+    return "model", "effects.headline.model"

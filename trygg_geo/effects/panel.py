@@ -4,7 +4,9 @@
 for the time relative to treatment (in periods: survey waves, not years), with
 cluster-robust standard errors (by unit unless told otherwise), and tests the leads
 jointly (a pre-trend test). :func:`panel_did` estimates one post x treated coefficient
-the same way.
+the same way, with a t critical value on ``G - 1`` degrees of freedom (``G`` clusters) and,
+given the cells' sampling SEs, a model-based variance that adds the district x wave
+variance ``tau2`` to every cell (the larger of the two SEs is reported).
 
 Known bias of two-way fixed effects under staggered adoption
 -----------------------------------------------------------
@@ -29,6 +31,10 @@ Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event stud
 heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
 Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust
 inference. *Journal of Human Resources* 50(2), 317-372.
+Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, section 8.2.3
+(report the larger of the conventional and the robust standard error).
+MacKinnon, J. G. & Webb, M. D. (2017). Wild bootstrap inference for wildly different
+cluster sizes. *Journal of Applied Econometrics* 32(2), 233-254 (few treated clusters).
 """
 
 from __future__ import annotations
@@ -43,7 +49,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from trygg_geo._errors import InputError, MissingColumnError
+from trygg_geo._stats import t_crit, t_p_value, z_crit, z_power
 from trygg_geo.effects._result import Estimate
+from trygg_geo.effects.variance import Tau2Result, satterthwaite_df
 
 __all__ = ["EventStudyResult", "PretrendTest", "event_study", "panel_did"]
 
@@ -132,14 +140,14 @@ class EventStudyResult:
 class _Prepared:
     data: (
         pd.DataFrame
-    )  # columns _unit, _time, _y, _w, _cluster, _g (float, NaN = never), _rel (float)
+    )  # columns _unit, _time, _y, _w, _cluster, _se, _g (float, NaN = never), _rel (float)
     times: list[Any]
     excluded: pd.DataFrame
 
 
 def _prepare(df: pd.DataFrame, *, unit: str, time: str, outcome: str, cohort: str,
-             weights: str | None, cluster: str | None) -> _Prepared:
-    cols = [unit, time, outcome, cohort] + [c for c in (weights, cluster) if c is not None]
+             weights: str | None, cluster: str | None, se: str | None = None) -> _Prepared:
+    cols = [unit, time, outcome, cohort] + [c for c in (weights, cluster, se) if c is not None]
     for c in cols:
         if c not in df.columns:
             raise MissingColumnError(c, found=df.columns)
@@ -151,6 +159,8 @@ def _prepare(df: pd.DataFrame, *, unit: str, time: str, outcome: str, cohort: st
         "_w": (pd.to_numeric(df[weights], errors="coerce").to_numpy(dtype=float)
                if weights is not None else np.ones(len(df))),
         "_cluster": df[cluster if cluster is not None else unit].to_numpy(),
+        "_se": (pd.to_numeric(df[se], errors="coerce").to_numpy(dtype=float)
+                if se is not None else np.full(len(df), np.nan)),
     })
     if d.duplicated(["_unit", "_time"]).any():
         dup = d.loc[d.duplicated(["_unit", "_time"], keep=False), ["_unit", "_time"]].head(3)
@@ -357,7 +367,7 @@ def event_study(
     params = np.asarray(fit.params)[: len(ks)]
     cov = np.asarray(fit.cov_params())[: len(ks), : len(ks)]
     se = np.sqrt(np.diag(cov))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = z_crit(level)
     units_t = d.loc[treated_obs, "_unit"].to_numpy()
     rows = []
     for k in range(-leads, lags + 1):
@@ -445,22 +455,43 @@ def panel_did(
     cohort: str,
     weights: str | None = None,
     cluster: str | None = None,
+    se: str | None = None,
+    tau2: float | Tau2Result | None = None,
     level: float = 0.95,
+    power: float = 0.80,
     label: str = "",
 ) -> Estimate:
     """Difference-in-differences by two-way fixed effects: ``y_it = a_i + l_t + b D_it + e_it``.
 
     ``D_it = 1`` from a unit's cohort (first treated period) on. The standard error is
     cluster-robust (by ``unit`` unless ``cluster`` is given; statsmodels
-    ``cov_type="cluster"`` with its small-sample correction), the interval and p-value are
-    normal, as statsmodels reports them.
+    ``cov_type="cluster"`` with its small-sample correction), and the interval and p-value
+    use Student's t with ``G - 1`` degrees of freedom for ``G`` clusters, as Stata, R's
+    fixest and pyfixest do for CRV1 (Cameron & Miller 2015); with 2-3 treated districts a
+    normal critical value covers far too little.
+
+    Given ``se`` (the cells' sampling SEs, as in a survey panel), the coefficient -- a
+    fixed linear combination ``sum(c * y)`` of the cells -- also gets the model-based
+    variance ``sum(c**2 * (se**2 + tau2))`` with the district x wave variance ``tau2`` in
+    every cell. The larger of the cluster-robust and the model-based SE is reported
+    (Angrist & Pischke 2009): the cluster-robust one is biased down with few treated
+    clusters (MacKinnon & Webb 2017), the model-based one assumes independent shocks.
+    When the model-based one is used, its degrees of freedom are Satterthwaite's for the
+    estimated ``tau2`` (:func:`~trygg_geo.effects.variance.satterthwaite_df`).
 
     Parameters
     ----------
     df, unit, time, outcome, cohort, weights, cluster
         As for :func:`event_study`.
+    se
+        Optional column of the cells' sampling standard errors (survey panel ``se``).
+    tau2
+        District x wave variance for the model-based SE (needs ``se``): a
+        :class:`~trygg_geo.effects.variance.Tau2Result` or a known number.
     level
         Confidence level.
+    power
+        Power of the minimum detectable effect, ``(t_crit(level, df) + z_power) * se``.
     label
         What is estimated.
 
@@ -468,8 +499,14 @@ def panel_did(
     -------
     Estimate
         ``method="twfe_did"``; ``n_treated`` = units treated inside the panel,
-        ``n_control`` = the others; ``extra`` holds ``n_obs``, ``n_clusters`` and
-        ``n_cohorts``.
+        ``n_control`` = the others; ``mde``; ``extra`` holds ``n_obs``, ``n_clusters``,
+        ``n_cohorts``, ``df``, ``tau2``, ``se_cluster``, ``se_model`` and ``se_type``
+        (``"cluster"`` or ``"model"``: which SE was the larger and is reported).
+
+    Raises
+    ------
+    InputError
+        When ``tau2`` is given without ``se``.
 
     Notes
     -----
@@ -477,8 +514,12 @@ def panel_did(
     coefficient can be badly biased, even of the wrong sign (Goodman-Bacon 2021); use
     :func:`trygg_geo.effects.staggered_did` there. See the module docstring.
     """
+    if tau2 is not None and se is None:
+        raise InputError("panel_did(tau2=...) needs the cells' sampling SEs to add it to.",
+                         fix="pass se='se' (the survey panel's standard error column).")
     prep = _prepare(
-        df, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights, cluster=cluster
+        df, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights,
+        cluster=cluster, se=se,
     )
     d = prep.data
     dvar = (
@@ -494,25 +535,58 @@ def panel_did(
         ["treated_post"] + fe_names,
         "post x treated coefficient",
     )
-    b, s = float(np.asarray(fit.params)[0]), float(np.asarray(fit.bse)[0])
+    b, s_cl = float(np.asarray(fit.params)[0]), float(np.asarray(fit.bse)[0])
+    n_clusters = int(pd.Series(d["_cluster"]).nunique())
+    df_t = float(max(n_clusters - 1, 1))
+    s_model, tau2_value = float("nan"), float("nan")
+    if se is not None:
+        s_model, tau2_value, df_model = _model_se(x, d, tau2)
+        if np.isfinite(s_model) and s_model > s_cl:
+            df_t = df_model
+    use_model = bool(np.isfinite(s_model) and s_model > s_cl)
+    s = s_model if use_model else s_cl
     n_t = int(d.loc[np.isfinite(d["_g"]), "_unit"].nunique())
     n_cohorts = int(pd.Series(d["_g"]).dropna().nunique())
     if n_cohorts > 1:
         log.info("panel_did over %d cohorts: TWFE is biased when effects differ between cohorts; "
                  "compare with staggered_did", n_cohorts)
-    return Estimate.from_normal(
-        b,
-        s,
-        n_treated=n_t,
-        n_control=int(d["_unit"].nunique()) - n_t,
-        method="twfe_did",
-        label=label,
-        level=level,
+    c = t_crit(level, df_t)
+    return Estimate(
+        estimate=b, se=s, ci_low=b - c * s, ci_high=b + c * s,
+        p_value=t_p_value(b / s, df_t) if s > 0 else float("nan"),
+        n_treated=n_t, n_control=int(d["_unit"].nunique()) - n_t, method="twfe_did",
+        label=label, level=level, mde=(c + z_power(power)) * s,
         extra={
             "n_obs": int(fit.nobs),
-            "n_clusters": int(pd.Series(d["_cluster"]).nunique()),
+            "n_clusters": n_clusters,
             "n_cohorts": n_cohorts,
-            "se_type": "cluster",
+            "se_type": "model" if use_model else "cluster",
+            "se_cluster": s_cl,
+            "se_model": s_model,
+            "df": df_t if np.isfinite(df_t) else float("nan"),
+            "tau2": tau2_value,
             "excluded": len(prep.excluded),
         },
     )
+
+
+def _model_se(x: np.ndarray, d: pd.DataFrame, tau2: float | Tau2Result | None
+              ) -> tuple[float, float, float]:
+    """Model-based SE of the first coefficient, ``tau2`` used, and its Satterthwaite df.
+
+    The WLS coefficient is ``c @ y`` with ``c`` the first row of ``(X'WX)^-1 X'W``; cells are
+    independent with variance ``se**2 + tau2``.
+    """
+    w = d["_w"].to_numpy(dtype=float)
+    s2 = d["_se"].to_numpy(dtype=float) ** 2
+    if not np.isfinite(s2).all():
+        log.info("panel_did: %d cells have no sampling SE; the model-based SE is not computed",
+                 int((~np.isfinite(s2)).sum()))
+        return float("nan"), float("nan"), float("inf")
+    e0 = np.zeros(x.shape[1])
+    e0[0] = 1.0
+    c = w * (x @ np.linalg.solve(x.T @ (w[:, None] * x), e0))
+    value = tau2.value if isinstance(tau2, Tau2Result) else float(tau2 or 0.0)
+    sampling, weight_sq = float(c**2 @ s2), float(c @ c)
+    var = sampling + weight_sq * value
+    return float(np.sqrt(var)), value, satterthwaite_df(sampling, weight_sq, tau2)

@@ -11,11 +11,29 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from trygg_geo._stats import t_crit, z_power
 from trygg_geo.effects._result import Estimate
 
-__all__ = ["CostResult", "cost_per_point", "mde_did"]
+__all__ = ["CostResult", "cost_per_point", "mde_did", "mde_from_se"]
+
+
+def mde_from_se(se: float, *, level: float = 0.95, power: float = 0.80,
+                df: float = float("nan")) -> float:
+    """Minimum detectable effect of an estimate with standard error ``se``.
+
+    ``(t_crit(level, df) + z_power(power)) * se``: the true effect that a two-sided test at
+    ``level`` detects with probability ``power`` (Bloom 1995). ``df`` NaN = normal. Use the
+    estimator's own SE (with the district x wave variance in it) so the MDE includes it.
+
+    >>> round(mde_from_se(0.01), 4), round(mde_from_se(0.01, df=5), 4)
+    (0.028, 0.0341)
+    >>> mde_from_se(float("nan"))
+    nan
+    """
+    if not (np.isfinite(se) and se > 0):
+        return float("nan")
+    return float((t_crit(level, df) + z_power(power)) * se)
 
 
 def mde_did(
@@ -25,29 +43,36 @@ def mde_did(
     n_control: int,
     p: float = 0.3,
     icc: float = 0.0,
+    tau2: float = 0.0,
     level: float = 0.95,
     power: float = 0.80,
+    df: float = float("nan"),
 ) -> float:
     """Minimum detectable effect of a 2x2 DiD on area shares (a proportion).
 
-    Each area-wave share has variance ``p(1-p) * (icc + (1 - icc) / n)``: the sampling
-    variance of ``n`` respondents plus the area-by-wave variance, expressed as an
-    intra-cluster correlation ``icc`` of the binary answer (Bloom 2005). A DiD differences
-    two waves for treated and control areas, so its variance is
+    Each area-wave share has variance ``p(1-p) * (icc + (1 - icc) / n) + tau2``: the
+    sampling variance of ``n`` respondents plus the area-by-wave variance, expressed as an
+    intra-cluster correlation ``icc`` of the binary answer (Bloom 2005) or directly as the
+    district x wave variance ``tau2`` in share² units (0.0009 = a 3 pp SD; as estimated by
+    :func:`trygg_geo.effects.variance.between_district_variance`). A DiD differences two
+    waves for treated and control areas, so its variance is
     ``2 * v * (1 / n_treated + 1 / n_control)`` and the MDE is
-    ``(z_(1-alpha/2) + z_power) * sqrt(var)``.
+    ``(t_crit(level, df) + z_power) * sqrt(var)`` (``df`` NaN = normal).
 
     >>> round(mde_did(n_per_area=150, n_treated=8, n_control=15, p=0.3), 4)
     0.0649
     >>> mde_did(n_per_area=150, n_treated=8, n_control=15, p=0.3, icc=0.02) > 0.0649
     True
+    >>> round(mde_did(n_per_area=150, n_treated=8, n_control=15, p=0.3, tau2=0.0009), 4)
+    0.0832
     """
     if n_treated < 1 or n_control < 1 or n_per_area <= 0:
         return float("nan")
-    v = p * (1 - p) * (icc + (1 - icc) / n_per_area)
+    if not (np.isfinite(tau2) and tau2 >= 0):
+        raise ValueError(f"tau2 must be a non-negative number, got {tau2!r}.")
+    v = p * (1 - p) * (icc + (1 - icc) / n_per_area) + tau2
     var = 2 * v * (1 / n_treated + 1 / n_control)
-    z = stats.norm.ppf(0.5 + level / 2) + stats.norm.ppf(power)
-    return float(z * np.sqrt(var))
+    return mde_from_se(float(np.sqrt(var)), level=level, power=power, df=df)
 
 
 @dataclass(frozen=True)
@@ -84,10 +109,14 @@ def cost_per_point(
     lower_is_better
         True for "share who feel unsafe" indicators: a fall is an improvement.
 
+    Notes
+    -----
     The interval maps the effect's CI through ``spent / (100 * improvement)``: the largest
     plausible improvement gives the lowest cost. When the CI reaches zero or the wrong side,
     the upper bound is infinite.
 
+    Examples
+    --------
     >>> e = Estimate.from_normal(-0.05, 0.01, n_treated=8, n_control=15, method="did_2x2")
     >>> c = cost_per_point(1_000_000, e)
     >>> round(c.sek_per_point), round(c.ci_low), round(c.ci_high)

@@ -25,22 +25,29 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import stats
 
 from trygg_geo._errors import InputError, MissingColumnError
+from trygg_geo._stats import resolve_level, z_crit
 from trygg_geo.effects._result import Estimate
+from trygg_geo.effects.variance import Tau2Result
 
 __all__ = [
     "StaggeredAggregate",
     "StaggeredPretest",
     "StaggeredResult",
+    "SurveyAttGt",
+    "SurveyPretest",
     "staggered_did",
+    "survey_att_gt",
 ]
 
 log = logging.getLogger(__name__)
@@ -130,8 +137,8 @@ class StaggeredResult:
         ``att``, ``se``, ``ci_low``, ``ci_high``, ``n_treated``, ``n_control``.
     n_units
         Units used (the influence functions have this length).
-    control, est_method, anticipation, base_period, alpha
-        The options used.
+    control, est_method, anticipation, base_period, level
+        The options used (``level``: confidence level of the pointwise intervals).
     excluded
         Units left out of the estimation, with a ``reason`` (e.g. treated
         already in the first period, as R ``did`` drops them).
@@ -145,7 +152,7 @@ class StaggeredResult:
     est_method: str
     anticipation: int
     base_period: str
-    alpha: float
+    level: float
     excluded: pd.DataFrame
     notes: tuple[str, ...] = ()
     _inffunc: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
@@ -156,6 +163,16 @@ class StaggeredResult:
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`att_gt`."""
         return self.att_gt.copy()
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated: ``1 - level``. Use :attr:`level`."""
+        warnings.warn(
+            "StaggeredResult.alpha is deprecated; use .level (alpha = 1 - level).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return 1 - self.level
 
     @property
     def vcov(self) -> np.ndarray:
@@ -205,6 +222,7 @@ class StaggeredResult:
         balance_e: int | None = None,
         min_e: float = -np.inf,
         max_e: float = np.inf,
+        level: float | None = None,
         alpha: float | None = None,
     ) -> StaggeredAggregate:
         """Aggregate the ATT(g, t) as ``did::aggte`` does, with analytic SEs.
@@ -221,11 +239,12 @@ class StaggeredResult:
             periods after treatment and event times up to ``balance_e``.
         min_e, max_e
             Event-time window (dynamic; ``max_e`` also limits simple and group).
+        level
+            Confidence level of the CIs; default the one used in estimation.
         alpha
-            Significance level of the CIs; default the one used in estimation.
+            Deprecated: ``1 - level``. Passing it warns; passing it with ``level`` is an error.
         """
-        alpha = self.alpha if alpha is None else alpha
-        level = 1 - alpha
+        level = resolve_level(level, alpha, where="StaggeredResult.aggregate", default=self.level)
         tab = self.att_gt
         g = tab["cohort"].to_numpy(dtype=float)
         t = tab["time"].to_numpy(dtype=float)
@@ -346,7 +365,7 @@ def _ci_arrays(att: Any, se: Any, level: float) -> tuple[np.ndarray, np.ndarray]
     """Vectorised :func:`normal_ci` bounds (NaN where the SE is not positive and finite)."""
     att = np.asarray(att, dtype=float)
     se = np.asarray(se, dtype=float)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = z_crit(level)
     ok = np.isfinite(att) & np.isfinite(se) & (se > 0)
     return np.where(ok, att - z * se, np.nan), np.where(ok, att + z * se, np.nan)
 
@@ -360,8 +379,6 @@ def _logit(d: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if x.shape[1] == 1 and np.allclose(x[:, 0], 1.0):
         p = np.full(n, d.mean())
     else:
-        import statsmodels.api as sm
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = sm.GLM(d, x, family=sm.families.Binomial()).fit()
@@ -529,10 +546,198 @@ def _panel_arrays(
     return units, times, y, g, x
 
 
+def _check_options(
+    control: str, est_method: str, base_period: str, level: float | None, alpha: float | None
+) -> float:
+    """Refuse unknown options; return the confidence level (``alpha`` is the old spelling)."""
+    if control not in ("never", "not_yet"):
+        raise InputError(f"unknown control {control!r}.", fix="use 'never' or 'not_yet'.")
+    if est_method not in _ESTIMATORS:
+        raise InputError(f"unknown est_method {est_method!r}.", fix="use 'dr', 'reg' or 'ipw'.")
+    if base_period not in ("varying", "universal"):
+        raise InputError(f"unknown base_period {base_period!r}.",
+                         fix="use 'varying' or 'universal'.")
+    try:
+        return resolve_level(level, alpha, where="staggered_did")
+    except ValueError as err:
+        raise InputError(str(err), fix="e.g. level=0.95 for 95% intervals.") from err
+
+
+@dataclass
+class _Sample:
+    """The panel as estimated: periods, outcomes (n x T), cohorts (n), covariates (n x T x k)."""
+
+    tlist: np.ndarray
+    y: np.ndarray
+    gvec: np.ndarray
+    xall: np.ndarray
+    excluded: pd.DataFrame
+    notes: list[str]
+
+
+def _note(notes: list[str], level: int, msg: str) -> None:
+    """Log ``msg`` and keep it for :attr:`StaggeredResult.notes`."""
+    log.log(level, msg)
+    notes.append(msg)
+
+
+def _sample(
+    units: np.ndarray,
+    tlist: np.ndarray,
+    y: np.ndarray,
+    gvec: np.ndarray,
+    xall: np.ndarray,
+    *,
+    unit: str,
+    cohort: str,
+    control: str,
+    anticipation: int,
+) -> _Sample:
+    """The estimation sample, as R ``did`` forms it.
+
+    Units treated from the first period on are left out (listed in ``excluded``), units
+    first treated after the last period count as never treated, and without never-treated
+    units the last cohort serves as the controls (its periods from treatment on dropped).
+    """
+    notes: list[str] = []
+    early = (gvec > 0) & (gvec <= tlist[0] + anticipation)
+    excluded = pd.DataFrame(
+        {unit: units[early], "cohort": gvec[early],
+         "reason": "treated_in_first_period"}
+    )
+    if early.any():
+        _note(notes, logging.WARNING,
+              f"{int(early.sum())} units treated in or before the first period "
+              f"({tlist[0]}) are left out (see .excluded)")
+    keep = ~early
+    y, gvec, xall = y[keep], gvec[keep], xall[keep]
+    late = gvec > tlist[-1] + anticipation
+    if late.any():
+        _note(notes, logging.INFO,
+              f"{int(late.sum())} units first treated after the last period are "
+              "used as never treated")
+        gvec = np.where(late, 0.0, gvec)
+    if not (gvec == 0).any():
+        if control == "never":
+            raise InputError(
+                "there are no never-treated units.",
+                column=cohort,
+                fix="use control='not_yet', or add never-treated units (cohort 0 or NA).",
+            )
+        gmax = gvec.max()
+        tkeep = tlist < gmax - anticipation
+        _note(notes, logging.WARNING,
+              f"no never-treated units: periods from {gmax - anticipation} on are dropped "
+              f"and cohort {gmax} serves as the never-treated group (as R did)")
+        tlist, y, xall = tlist[tkeep], y[:, tkeep], xall[:, tkeep]
+        gvec = np.where(gvec == gmax, 0.0, gvec)
+    return _Sample(tlist=tlist, y=y, gvec=gvec, xall=xall, excluded=excluded, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# The ATT(g, t) cells
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Cells:
+    """The ATT(g, t) loop: the sample and options it reads, and the cells it has estimated."""
+
+    s: _Sample
+    control: str
+    anticipation: int
+    base_period: str
+    estimator: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+    records: list[dict[str, object]] = field(default_factory=list)
+    inf_cols: list[np.ndarray] = field(default_factory=list)
+    ever_control: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ever_control = np.zeros(self.s.y.shape[0], bool)
+
+    def cohort(self, g: float) -> None:
+        """All cells of cohort ``g``, in period order."""
+        tlist = self.s.tlist
+        is_g = self.s.gvec == g
+        pre_idx = np.flatnonzero(tlist + self.anticipation < g)
+        tstart = 1 if self.base_period == "varying" else 0
+        for c in range(tstart, tlist.size):
+            post = bool(g <= tlist[c])
+            if post or self.base_period == "universal":
+                if pre_idx.size == 0:
+                    _note(self.s.notes, logging.WARNING,
+                          f"cohort {g} has no pre-treatment period; it is left out")
+                    break
+                b = int(pre_idx[-1])
+            else:
+                b = c - 1
+            rec: dict[str, object] = {"cohort": g, "time": tlist[c], "base_time": tlist[b],
+                                      "post": post}
+            if b == c:  # universal base period itself: normalised to zero
+                self.records.append({**rec, "att": 0.0, "n_treated": int(is_g.sum()),
+                                     "n_control": 0})
+                self.inf_cols.append(np.zeros(self.s.y.shape[0]))
+                continue
+            self.cell(rec, g, is_g, c, b)
+
+    def cell(self, rec: dict[str, object], g: float, is_g: np.ndarray, c: int, b: int) -> None:
+        """One 2x2 comparison: cohort ``g`` against its controls, period ``c`` against ``b``."""
+        tlist, y, gvec = self.s.tlist, self.s.y, self.s.gvec
+        n = y.shape[0]
+        if self.control == "never":
+            is_c = gvec == 0
+        else:
+            later = tlist[max(c, b)] + self.anticipation
+            is_c = (gvec == 0) | ((gvec > later) & ~is_g)
+        sub = is_g | is_c
+        n1 = int(sub.sum())
+        d = is_g[sub].astype(float)
+        dy = y[sub, c] - y[sub, b]
+        x = np.column_stack([np.ones(n1), self.s.xall[sub, min(b, c), :]])
+        inf = np.zeros(n)
+        att = float("nan")
+        msg = ""
+        if is_c.sum() == 0 or np.linalg.matrix_rank(x[d == 0]) < x.shape[1]:
+            msg = f"not enough control units for cohort {g} in period {tlist[c]}"
+        else:
+            try:
+                att, inf_sub = self.estimator(dy, d, x)
+                inf[sub] = inf_sub * (n / n1)
+                self.ever_control |= is_c
+            except _OverlapError:
+                msg = f"overlap violated (propensity >= 0.999) for cohort {g} in {tlist[c]}"
+        if msg:
+            log.warning("%s: ATT(g,t) left NA", msg)
+            self.s.notes.append(msg)
+            inf[:] = np.nan
+        self.records.append({**rec, "att": att, "n_treated": int(is_g.sum()),
+                             "n_control": int(is_c.sum())})
+        self.inf_cols.append(inf)
+
+
+def _att_table(
+    cells: _Cells, glist: np.ndarray, level: float
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The ATT(g, t) table with SEs and CIs, and the influence functions (n x cells)."""
+    n = cells.s.y.shape[0]
+    tlist = cells.s.tlist
+    table = pd.DataFrame.from_records(cells.records)
+    psi = np.column_stack(cells.inf_cols)
+    se = np.sqrt(np.mean(psi**2, axis=0) / n)
+    se = np.where(se > _SE_FLOOR, se, np.nan)
+    table["se"] = se
+    table["ci_low"], table["ci_high"] = _ci_arrays(table["att"], se, level)
+    int_like = np.all(np.mod(tlist, 1) == 0) and np.all(np.mod(glist, 1) == 0)
+    if int_like:
+        for col in ("cohort", "time", "base_time"):
+            table[col] = table[col].astype("int64")
+    table = table[["cohort", "time", "base_time", "post", "att", "se", "ci_low", "ci_high",
+                   "n_treated", "n_control"]]
+    return table, psi
+
+
 # --------------------------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------------------------
-def staggered_did(  # noqa: C901 - predates the gate; split planned (issue 10)
+def staggered_did(
     df: pd.DataFrame,
     *,
     unit: str,
@@ -544,7 +749,8 @@ def staggered_did(  # noqa: C901 - predates the gate; split planned (issue 10)
     est_method: EstMethod = "dr",
     anticipation: int = 0,
     base_period: Literal["varying", "universal"] = "varying",
-    alpha: float = 0.05,
+    level: float | None = None,
+    alpha: float | None = None,
 ) -> StaggeredResult:
     """Group-time average treatment effects under staggered adoption.
 
@@ -570,8 +776,10 @@ def staggered_did(  # noqa: C901 - predates the gate; split planned (issue 10)
     base_period
         ``"varying"`` (pre-period cells compare consecutive periods) or
         ``"universal"`` (everything against period ``g - anticipation - 1``).
+    level
+        Confidence level of the pointwise confidence intervals; default 0.95.
     alpha
-        Significance level of the pointwise confidence intervals.
+        Deprecated: ``1 - level``. Passing it warns; passing it with ``level`` is an error.
 
     Returns
     -------
@@ -581,129 +789,25 @@ def staggered_did(  # noqa: C901 - predates the gate; split planned (issue 10)
     ------
     InputError
         Missing columns or values, duplicated or unbalanced panels (naming the
-        units), or no usable control group.
+        units), or no usable control group; a ``level`` outside (0, 1).
+    TypeError
+        When both ``level`` and the deprecated ``alpha`` are given.
     """
-    if control not in ("never", "not_yet"):
-        raise InputError(f"unknown control {control!r}.", fix="use 'never' or 'not_yet'.")
-    if est_method not in _ESTIMATORS:
-        raise InputError(f"unknown est_method {est_method!r}.", fix="use 'dr', 'reg' or 'ipw'.")
-    if base_period not in ("varying", "universal"):
-        raise InputError(f"unknown base_period {base_period!r}.",
-                         fix="use 'varying' or 'universal'.")
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha must lie in (0, 1), got {alpha}.", fix="e.g. alpha=0.05.")
+    level = _check_options(control, est_method, base_period, level, alpha)
     covariates = list(covariates or [])
     units, tlist, y, gvec, xall = _panel_arrays(df, unit, time, outcome, cohort, covariates)
-    notes: list[str] = []
-
-    # units treated in the first period cannot be evaluated (R did drops them too)
-    early = (gvec > 0) & (gvec <= tlist[0] + anticipation)
-    excluded = pd.DataFrame(
-        {unit: units[early], "cohort": gvec[early],
-         "reason": "treated_in_first_period"}
-    )
-    if early.any():
-        msg = (f"{int(early.sum())} units treated in or before the first period "
-               f"({tlist[0]}) are left out (see .excluded)")
-        log.warning(msg)
-        notes.append(msg)
-    keep = ~early
-    units, y, gvec, xall = units[keep], y[keep], gvec[keep], xall[keep]
-    late = gvec > tlist[-1] + anticipation
-    if late.any():
-        msg = (f"{int(late.sum())} units first treated after the last period are "
-               "used as never treated")
-        log.info(msg)
-        notes.append(msg)
-        gvec = np.where(late, 0.0, gvec)
-    if not (gvec == 0).any():
-        if control == "never":
-            raise InputError(
-                "there are no never-treated units.",
-                column=cohort,
-                fix="use control='not_yet', or add never-treated units (cohort 0 or NA).",
-            )
-        gmax = gvec.max()
-        tkeep = tlist < gmax - anticipation
-        msg = (f"no never-treated units: periods from {gmax - anticipation} on are dropped "
-               f"and cohort {gmax} serves as the never-treated group (as R did)")
-        log.warning(msg)
-        notes.append(msg)
-        tlist, y, xall = tlist[tkeep], y[:, tkeep], xall[:, tkeep]
-        gvec = np.where(gvec == gmax, 0.0, gvec)
-    glist = np.unique(gvec[gvec > 0])
+    s = _sample(units, tlist, y, gvec, xall, unit=unit, cohort=cohort, control=control,
+                anticipation=anticipation)
+    glist = np.unique(s.gvec[s.gvec > 0])
     if glist.size == 0:
         raise InputError("no treated cohort.", column=cohort,
                          fix="give treated units their first treated period.")
-    n, tn = y.shape
-    estimator = _ESTIMATORS[est_method]
-    records: list[dict[str, object]] = []
-    inf_cols: list[np.ndarray] = []
-    ever_control = np.zeros(n, bool)
-    tstart = 1 if base_period == "varying" else 0
+    cells = _Cells(s, control=control, anticipation=anticipation, base_period=base_period,
+                   estimator=_ESTIMATORS[est_method])
     for g in glist:
-        is_g = gvec == g
-        pre_idx = np.flatnonzero(tlist + anticipation < g)
-        for c in range(tstart, tn):
-            post = bool(g <= tlist[c])
-            if post or base_period == "universal":
-                if pre_idx.size == 0:
-                    msg = f"cohort {g} has no pre-treatment period; it is left out"
-                    log.warning(msg)
-                    notes.append(msg)
-                    break
-                b = int(pre_idx[-1])
-            else:
-                b = c - 1
-            rec: dict[str, object] = {"cohort": g, "time": tlist[c], "base_time": tlist[b],
-                                      "post": post}
-            if b == c:  # universal base period itself: normalised to zero
-                records.append({**rec, "att": 0.0, "n_treated": int(is_g.sum()),
-                                "n_control": 0})
-                inf_cols.append(np.zeros(n))
-                continue
-            if control == "never":
-                is_c = gvec == 0
-            else:
-                later = tlist[max(c, b)] + anticipation
-                is_c = (gvec == 0) | ((gvec > later) & ~is_g)
-            sub = is_g | is_c
-            n1 = int(sub.sum())
-            d = is_g[sub].astype(float)
-            dy = y[sub, c] - y[sub, b]
-            x = np.column_stack([np.ones(n1), xall[sub, min(b, c), :]])
-            inf = np.zeros(n)
-            att = float("nan")
-            msg = ""
-            if is_c.sum() == 0 or np.linalg.matrix_rank(x[d == 0]) < x.shape[1]:
-                msg = f"not enough control units for cohort {g} in period {tlist[c]}"
-            else:
-                try:
-                    att, inf_sub = estimator(dy, d, x)
-                    inf[sub] = inf_sub * (n / n1)
-                    ever_control |= is_c
-                except _OverlapError:
-                    msg = f"overlap violated (propensity >= 0.999) for cohort {g} in {tlist[c]}"
-            if msg:
-                log.warning("%s: ATT(g,t) left NA", msg)
-                notes.append(msg)
-                inf[:] = np.nan
-            records.append({**rec, "att": att, "n_treated": int(is_g.sum()),
-                            "n_control": int(is_c.sum())})
-            inf_cols.append(inf)
-
-    table = pd.DataFrame.from_records(records)
-    psi = np.column_stack(inf_cols)
-    se = np.sqrt(np.mean(psi**2, axis=0) / n)
-    se = np.where(se > _SE_FLOOR, se, np.nan)
-    table["se"] = se
-    table["ci_low"], table["ci_high"] = _ci_arrays(table["att"], se, 1 - alpha)
-    int_like = np.all(np.mod(tlist, 1) == 0) and np.all(np.mod(glist, 1) == 0)
-    if int_like:
-        for col in ("cohort", "time", "base_time"):
-            table[col] = table[col].astype("int64")
-    table = table[["cohort", "time", "base_time", "post", "att", "se", "ci_low", "ci_high",
-                   "n_treated", "n_control"]]
+        cells.cohort(g)
+    table, psi = _att_table(cells, glist, level)
+    n = s.y.shape[0]
     log.info("ATT(g,t): %d cells, %d units, control=%s, est_method=%s",
              len(table), n, control, est_method)
     return StaggeredResult(
@@ -713,11 +817,446 @@ def staggered_did(  # noqa: C901 - predates the gate; split planned (issue 10)
         est_method=est_method,
         anticipation=anticipation,
         base_period=base_period,
-        alpha=alpha,
-        excluded=excluded,
-        notes=tuple(notes),
+        level=level,
+        excluded=s.excluded,
+        notes=tuple(s.notes),
         _inffunc=psi,
-        _unit_cohort=gvec,
-        _ever_control=ever_control,
-        _tlist=tlist,
+        _unit_cohort=s.gvec,
+        _ever_control=cells.ever_control,
+        _tlist=s.tlist,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Survey panels: ATT(g, t) as fixed contrasts of area x wave cells, with honest variance
+# --------------------------------------------------------------------------------------------
+#: A treated area's measurement window: (last wave before its work started, first wave after
+#: it was completed). The area is untreated up to ``pre`` and treated from ``cohort`` on.
+Window = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class SurveyPretest:
+    """Joint Wald test that all pre-treatment ATT(g, t) of a survey panel are zero.
+
+    Attributes
+    ----------
+    statistic
+        ``W = att' V^+ att`` with the honest covariance ``V`` (sampling plus ``tau2``).
+    p_value
+        ``P(chi2(df) > W)``, or ``P(F(df, df_denominator) > W / df)`` when the variance
+        has finite degrees of freedom (``tau2`` estimated).
+    df
+        Number of independent pre-treatment cells tested (the rank of ``V``).
+    df_denominator
+        Degrees of freedom of the variance (``inf``: known, chi-squared test).
+    n_cells
+        Pre-treatment ATT(g, t) cells.
+    """
+
+    statistic: float
+    p_value: float
+    df: int
+    df_denominator: float
+    n_cells: int
+
+    @property
+    def test(self) -> str:
+        """``"chi2"`` or ``"F"``."""
+        return "chi2" if np.isinf(self.df_denominator) else "F"
+
+
+@dataclass(frozen=True, eq=False)
+class SurveyAttGt:
+    """Callaway–Sant'Anna ATT(g, t) on a survey panel, each a fixed contrast of survey cells.
+
+    Without covariates every ATT(g, t) is a difference of mean changes, so it is
+    ``weights[k] @ share`` over the area x wave cells. Respondents in different cells are
+    different people and the area x wave shocks are independent, so the covariance of the
+    ATT(g, t) is exactly ``weights @ diag(var + tau2) @ weights.T`` (:meth:`vcov`): the
+    cells' sampling variance plus the between-area variance ``tau2``. Every aggregation
+    (:meth:`estimate`) is another fixed contrast, so its variance follows the same way; the
+    treated areas are fixed by the design, so the aggregation weights carry no variance.
+
+    Attributes
+    ----------
+    att_gt
+        One row per estimable cell: ``pre_wave``, ``cohort``, ``time``, ``event_time``
+        (waves after completion, 0 = the first wave after it; before the work: -2 = one wave
+        before the reference wave ``pre_wave``, which is -1), ``post``, ``att``,
+        ``n_treated``, ``n_control``.
+    cells
+        The survey cells, in the column order of :attr:`weights`: ``area_id``, ``wave``,
+        ``share``, ``var`` (sampling variance), ``n``.
+    weights
+        ``(len(att_gt), len(cells))`` contrast weights.
+    waves
+        The study waves, ascending.
+    dropped
+        Treated areas left out, with the reason.
+    """
+
+    att_gt: pd.DataFrame
+    cells: pd.DataFrame
+    weights: np.ndarray
+    waves: tuple[int, ...]
+    dropped: pd.DataFrame
+
+    def vcov(self, tau2: float | Tau2Result = 0.0) -> np.ndarray:
+        """Covariance of the ATT(g, t): sampling variance plus ``tau2`` in every cell."""
+        v = self.cells["var"].to_numpy(dtype=float) + _tau2_parts(tau2, None)[0]
+        return (self.weights * v) @ self.weights.T
+
+    def simple(self) -> np.ndarray:
+        """Weights over :attr:`att_gt` of the overall effect: post cells by treated areas.
+
+        As ``did::aggte(type = "simple")``: every post-treatment ATT(g, t), weighted by the
+        number of treated areas behind it.
+        """
+        post = self.att_gt["post"].to_numpy(dtype=bool)
+        n = np.where(post, self.att_gt["n_treated"].to_numpy(dtype=float), 0.0)
+        return n / n.sum() if n.sum() > 0 else n
+
+    def dynamic(self) -> dict[int, np.ndarray]:
+        """Weights over :attr:`att_gt` per event time, by treated areas (``type="dynamic"``)."""
+        e = self.att_gt["event_time"].to_numpy()
+        n = self.att_gt["n_treated"].to_numpy(dtype=float)
+        out = {}
+        for et in np.unique(e):
+            w = np.where(e == et, n, 0.0)
+            out[int(et)] = w / w.sum()
+        return out
+
+    def cell_weights(self, c: np.ndarray) -> pd.Series:
+        """The weight of every survey cell in the contrast ``c @ att``, by (area_id, wave)."""
+        w = np.asarray(c, dtype=float) @ self.weights
+        idx = pd.MultiIndex.from_frame(self.cells[["area_id", "wave"]])
+        s = pd.Series(w, index=idx)
+        return s[np.abs(s) > 1e-12]
+
+    def estimate(
+        self,
+        c: np.ndarray,
+        *,
+        tau2: float | Tau2Result = 0.0,
+        tau2_df: float | None = None,
+        level: float = 0.95,
+        power: float = 0.80,
+        label: str = "",
+    ) -> Estimate:
+        """The contrast ``c @ att`` with its honest SE, CI, p-value and MDE.
+
+        Parameters
+        ----------
+        c
+            Weights over the rows of :attr:`att_gt` (e.g. :meth:`simple`).
+        tau2
+            Between-area x wave variance added to every cell (share² units): a number, or
+            the :class:`~trygg_geo.effects.variance.Tau2Result` it was estimated as (its
+            ``se`` then gives the degrees of freedom).
+        tau2_df
+            With a plain number ``tau2``: the degrees of freedom of its estimate,
+            ``2 * tau2**2 / var(tau2_hat)``. The interval and p-value use a t distribution
+            with Satterthwaite's degrees of freedom, ``2 * V**2 / (sum(w**2)**2 *
+            var(tau2_hat))`` for ``V = sum(w**2 * (var + tau2))`` (as
+            :func:`~trygg_geo.effects.variance.satterthwaite_df`, floored at 1); a known
+            ``tau2`` (no ``se``, no ``tau2_df``) gives the normal.
+        level, power
+            Confidence level; power of the minimum detectable effect.
+        label
+            What is estimated.
+
+        Returns
+        -------
+        Estimate
+            ``method="callaway_santanna"``; ``extra`` holds ``df`` (``inf`` = normal),
+            ``tau2``, ``n_respondents`` and ``n_cells``.
+        """
+        tau2, tau2_var = _tau2_parts(tau2, tau2_df)
+        share, var, n, treated_ids, control_ids = self._arrays
+        c = np.asarray(c, dtype=float)
+        cw = c @ self.weights
+        used = np.abs(cw) > 1e-12
+        var_s = float(np.sum(cw**2 * var))
+        var_t = float(tau2 * np.sum(cw**2))
+        df = _satterthwaite(var_s + var_t, float(np.sum(cw**2)), tau2_var)
+        est = float(cw @ share)
+        se = float(np.sqrt(var_s + var_t))
+        lo, hi, p, crit = _t_interval(est, se, df, level)
+        mde = (crit + float(stats.norm.ppf(power))) * se  # as every MDE in the package
+        rows = np.flatnonzero(c != 0)
+        n_t = len(set().union(*(treated_ids[i] for i in rows)))
+        n_c = len(set().union(*(control_ids[i] for i in rows)))
+        n_used = n[used]
+        return Estimate(
+            estimate=est, se=se, ci_low=lo, ci_high=hi, p_value=p, n_treated=n_t,
+            n_control=n_c, method=_METHOD, label=label, level=level, mde=float(mde),
+            extra={"df": df, "tau2": tau2, "n_cells": int(used.sum()),
+                   "n_respondents": float(n_used.sum()) if np.isfinite(n_used).all()
+                   else float("nan"),
+                   "n_att_gt": int(rows.size),
+                   "cohorts": sorted({int(g) for g in self.att_gt["cohort"].to_numpy()[rows]})},
+        )
+
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[set[str]],
+                               list[set[str]]]:
+        """Share, variance and n of the cells; treated and control ids of each ATT(g, t)."""
+        def split(col: str) -> list[set[str]]:
+            return [set(x.split(",")) - {""} for x in self.att_gt[col]]
+
+        return (self.cells["share"].to_numpy(dtype=float),
+                self.cells["var"].to_numpy(dtype=float),
+                self.cells["n"].to_numpy(dtype=float),
+                split("treated_ids"), split("control_ids"))
+
+    def table(self, *, tau2: float | Tau2Result = 0.0, tau2_df: float | None = None,
+              level: float = 0.95) -> pd.DataFrame:
+        """:attr:`att_gt` with the honest ``se``, ``df`` (inf = normal), CI and p-value."""
+        tau2, tau2_var = _tau2_parts(tau2, tau2_df)
+        _, var, _, _, _ = self._arrays
+        w2 = self.weights**2
+        var_s, s_sum = w2 @ var, w2.sum(axis=1)
+        out = self.att_gt.drop(columns=["treated_ids", "control_ids"])
+        out["se"] = np.sqrt(var_s + tau2 * s_sum)
+        out["df"] = [_satterthwaite(a + tau2 * b, b, tau2_var) for a, b in zip(var_s, s_sum,
+                                                                                strict=True)]
+        ci = [_t_interval(e, s, d, level) for e, s, d in zip(out["att"], out["se"], out["df"],
+                                                             strict=True)]
+        out["ci_low"] = [x[0] for x in ci]
+        out["ci_high"] = [x[1] for x in ci]
+        out["p_value"] = [x[2] for x in ci]
+        return out
+
+    def pretest(self, *, tau2: float | Tau2Result = 0.0,
+                tau2_df: float | None = None) -> SurveyPretest:
+        """Joint Wald test that every pre-treatment ATT(g, t) is zero, with honest variance.
+
+        ``tau2`` and ``tau2_df`` as in :meth:`estimate`. With an estimated ``tau2`` the test
+        is ``F(rank, df)``, ``df`` from Satterthwaite's formula on the trace of the
+        covariance (few control areas make ``tau2`` uncertain, and a chi-squared test on an
+        estimated covariance rejects too often); with a known one, chi-squared.
+
+        Raises
+        ------
+        InputError
+            When there is no pre-treatment cell (every cohort's reference wave is the first).
+        """
+        tau2, tau2_var = _tau2_parts(tau2, tau2_df)
+        pre = ~self.att_gt["post"].to_numpy(dtype=bool)
+        if not pre.any():
+            raise InputError(
+                "there are no pre-treatment ATT(g, t) to test.",
+                fix="the test needs a survey wave before the reference wave of some cohort.",
+            )
+        w = self.weights[pre]
+        v_s = (w * self.cells["var"].to_numpy(dtype=float)) @ w.T
+        v = v_s + tau2 * (w @ w.T)
+        att = self.att_gt["att"].to_numpy(dtype=float)[pre]
+        scale = float(np.max(np.diag(v))) if v.size else 0.0
+        if not scale > 0:
+            raise InputError("the pre-treatment ATT(g, t) have no variance.",
+                             fix="give the survey cells a standard error (se or n).")
+        rank = int(np.linalg.matrix_rank(v / scale, tol=1e-10))
+        stat = float(att @ np.linalg.pinv(v, rcond=1e-10, hermitian=True) @ att)
+        df2 = _satterthwaite(float(np.trace(v)), float(np.sum(w**2)), tau2_var)
+        if np.isfinite(df2):
+            p = float(stats.f.sf(stat / rank, rank, df2))
+        else:
+            p = float(stats.chi2.sf(stat, rank))
+        return SurveyPretest(statistic=stat, p_value=p, df=rank, df_denominator=df2,
+                             n_cells=int(pre.sum()))
+
+
+def _tau2_parts(tau2: float | Tau2Result, tau2_df: float | None) -> tuple[float, float]:
+    """``(tau2, variance of its estimate)``; 0 variance = known."""
+    if isinstance(tau2, Tau2Result):
+        if tau2_df is not None:
+            raise InputError("tau2_df is given with a Tau2Result, which has its own se.",
+                             fix="pass either the Tau2Result, or tau2.value with tau2_df.")
+        return float(tau2.value), (tau2.var if np.isfinite(tau2.se) else 0.0)
+    t = float(tau2)
+    if not (np.isfinite(t) and t >= 0):
+        raise InputError(f"tau2 must be a finite number >= 0 (share² units), got {tau2!r}.",
+                         fix="pass the between-area variance, e.g. 0.02**2 for 2 pp.")
+    if tau2_df is None:
+        return t, 0.0
+    if not tau2_df > 0:
+        raise InputError(f"tau2_df must be positive, got {tau2_df!r}.")
+    return t, 2 * t**2 / float(tau2_df)
+
+
+def _satterthwaite(var: float, weight_sq: float, tau2_var: float) -> float:
+    """Satterthwaite df of ``var = sampling + weight_sq * tau2`` with ``tau2`` estimated."""
+    if not (tau2_var > 0 and weight_sq > 0):
+        return float("inf")
+    return max(1.0, 2 * var**2 / (weight_sq**2 * tau2_var))
+
+
+def _t_interval(est: float, se: float, df: float,
+                level: float) -> tuple[float, float, float, float]:
+    """``(ci_low, ci_high, p_value, critical value)`` from a t (or, df inf, normal) reference."""
+    crit = float(stats.t.ppf(0.5 + level / 2, df)) if np.isfinite(df) else z_crit(level)
+    if not (np.isfinite(est) and np.isfinite(se) and se > 0):
+        return float("nan"), float("nan"), float("nan"), crit
+    tail = stats.t.sf(abs(est / se), df) if np.isfinite(df) else stats.norm.sf(abs(est / se))
+    return est - crit * se, est + crit * se, float(2 * tail), crit
+
+
+def _survey_cells(panel: pd.DataFrame, indicator: str | None) -> pd.DataFrame:
+    """``area_id, wave, share, var, n`` of the usable cells (a share and a variance)."""
+    if indicator is not None and "indicator" in panel.columns:
+        panel = panel[panel["indicator"].astype(str) == indicator]
+        if panel.empty:
+            raise InputError(f"the survey panel has no rows for the indicator '{indicator}'.",
+                             fix="check [survey] indicator in projekt.toml.")
+    for col in ("area_id", "wave", "share"):
+        if col not in panel.columns:
+            raise MissingColumnError(col, found=panel.columns)
+    if "se" not in panel.columns and "n" not in panel.columns:
+        raise InputError("the survey panel has neither 'se' nor 'n' for the sampling variance.",
+                         fix="build it with trygg_geo.survey.survey_panel.")
+    share = pd.to_numeric(panel["share"], errors="coerce").to_numpy(dtype=float)
+    n = (pd.to_numeric(panel["n"], errors="coerce").to_numpy(dtype=float)
+         if "n" in panel.columns else np.full(len(panel), np.nan))
+    se = (pd.to_numeric(panel["se"], errors="coerce").to_numpy(dtype=float)
+          if "se" in panel.columns else np.full(len(panel), np.nan))
+    var = np.where(np.isfinite(se), se**2, share * (1 - share) / np.where(n > 0, n, np.nan))
+    out = pd.DataFrame({"area_id": panel["area_id"].astype(str).to_numpy(),
+                        "wave": panel["wave"].astype(int).to_numpy(), "share": share,
+                        "var": var, "n": n})
+    if out.duplicated(["area_id", "wave"]).any():
+        raise InputError("the survey panel has several rows per area and wave.",
+                         fix="select one indicator, or aggregate respondents first.")
+    ok = np.isfinite(share) & np.isfinite(var)
+    return out[ok].sort_values(["area_id", "wave"], kind="stable").reset_index(drop=True)
+
+
+def _check_windows(windows: Mapping[str, Window], waves: list[int]) -> tuple[
+        dict[str, Window], list[dict[str, object]]]:
+    good: dict[str, Window] = {}
+    bad: list[dict[str, object]] = []
+    for area, (pre, cohort) in windows.items():
+        pre, cohort = int(pre), int(cohort)
+        if pre in waves and cohort in waves and pre < cohort:
+            good[str(area)] = (pre, cohort)
+        else:
+            bad.append({"area_id": str(area), "reason":
+                        f"window {pre}-{cohort} is not two survey waves in order"})
+    return good, bad
+
+
+def survey_att_gt(
+    panel: pd.DataFrame,
+    *,
+    treated: Mapping[str, Window],
+    controls: Sequence[str],
+    waves: Sequence[int],
+    not_yet: Mapping[str, Window] | None = None,
+    indicator: str | None = None,
+) -> SurveyAttGt:
+    """Callaway–Sant'Anna ATT(g, t) on survey shares, with not-yet-treated controls.
+
+    Treated areas with the same measurement window form a cohort ``g``. Each ATT(g, t) is
+    the cohort's mean change in share from its reference wave (``pre``, the last wave
+    before the work started) to wave ``t``, minus the same change in the areas untreated
+    at both waves: the never-treated ``controls`` and the areas (in ``treated`` or
+    ``not_yet``) whose work had not started by then. The reference wave is the same for
+    every ``t`` of a cohort (R ``did``'s ``base_period = "universal"``); waves during the
+    work (after ``pre``, before the cohort) are left out.
+
+    Parameters
+    ----------
+    panel
+        Survey panel: ``area_id, wave, share`` and ``se`` (or ``n``: binomial variance),
+        and ``indicator`` when ``indicator`` is given. Missing cells leave the area out of
+        the comparisons that need them.
+    treated
+        Area id -> ``(pre_wave, cohort)``: the areas whose effect is estimated.
+    controls
+        Never-treated area ids.
+    waves
+        The study waves.
+    not_yet
+        Other areas treated at some point (another kind, say) -> their window: controls
+        up to their ``pre_wave``, never treated units of an estimate.
+    indicator
+        Select this indicator from the panel.
+
+    Returns
+    -------
+    SurveyAttGt
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({
+    ...     "area_id": list("aaabbbccc"), "wave": [2015, 2018, 2021] * 3,
+    ...     "share": [.30, .30, .22, .25, .26, .27, .20, .22, .14], "se": [.02] * 9})
+    >>> res = survey_att_gt(panel, treated={"a": (2018, 2021), "c": (2015, 2018)},
+    ...                     controls=["b"], waves=[2015, 2018, 2021])
+    >>> res.att_gt[["cohort", "time", "event_time", "att", "n_control"]].round(3)
+       cohort  time  event_time    att  n_control
+    0    2018  2018           0  0.015          2
+    1    2018  2021           1 -0.080          1
+    2    2021  2015          -2  0.010          1
+    3    2021  2021           0 -0.090          1
+
+    Area ``a`` (work after 2018) is a control of cohort 2018 in 2018, not in 2021. The
+    overall effect weights the three post-treatment cells equally (one area each):
+
+    >>> est = res.estimate(res.simple(), tau2=0.0)
+    >>> round(est.estimate, 3), round(est.se, 4)
+    (-0.052, 0.0267)
+    """
+    wave_list = sorted({int(w) for w in waves})
+    pos = {w: i for i, w in enumerate(wave_list)}
+    cells = _survey_cells(panel, indicator)
+    cells = cells[cells["wave"].isin(wave_list)].reset_index(drop=True)
+    col = {(a, w): i for i, (a, w) in enumerate(zip(cells["area_id"], cells["wave"],
+                                                     strict=True))}
+    treat, dropped = _check_windows(treated, wave_list)
+    others, _ = _check_windows(not_yet or {}, wave_list)
+    pool = {**others, **treat}
+    never = [str(c) for c in controls if str(c) not in pool]
+    groups: dict[Window, list[str]] = {}
+    for area, win in treat.items():
+        if (area, win[0]) not in col:
+            dropped.append({"area_id": area, "reason": f"no survey value in {win[0]}"})
+            continue
+        groups.setdefault(win, []).append(area)
+    records: list[dict[str, object]] = []
+    rows: list[np.ndarray] = []
+    for (pre, g), units in sorted(groups.items()):
+        for t in wave_list:
+            if pre <= t < g:  # the reference wave itself, and waves during the work
+                continue
+            tr = [u for u in units if (u, t) in col]
+            last = max(t, pre)
+            ctrl = [c for c in never if (c, t) in col and (c, pre) in col]
+            ctrl += [a for a, (p, _) in pool.items()
+                     if a not in units and p >= last and (a, t) in col and (a, pre) in col]
+            if not tr or not ctrl:
+                continue
+            w = np.zeros(len(cells))
+            for units_, sign in ((tr, 1.0), (ctrl, -1.0)):
+                for u in units_:
+                    w[col[(u, t)]] += sign / len(units_)
+                    w[col[(u, pre)]] -= sign / len(units_)
+            event = pos[t] - pos[g] if t >= g else pos[t] - pos[pre] - 1
+            records.append({"pre_wave": pre, "cohort": g, "time": t, "event_time": event,
+                            "post": t >= g, "n_treated": len(tr), "n_control": len(ctrl),
+                            "treated_ids": ",".join(sorted(tr)),
+                            "control_ids": ",".join(sorted(ctrl))})
+            rows.append(w)
+    table = pd.DataFrame.from_records(
+        records, columns=["pre_wave", "cohort", "time", "event_time", "post", "n_treated",
+                          "n_control", "treated_ids", "control_ids"])
+    weights = np.vstack(rows) if rows else np.zeros((0, len(cells)))
+    table.insert(5, "att", weights @ cells["share"].to_numpy(dtype=float))
+    table = table.astype({"pre_wave": "int64", "cohort": "int64", "time": "int64",
+                          "event_time": "int64", "post": bool, "n_treated": "int64",
+                          "n_control": "int64"})
+    log.info("survey ATT(g,t): %d cells over %d cohorts, %d never-treated controls",
+             len(table), len(groups), len(never))
+    return SurveyAttGt(att_gt=table, cells=cells, weights=weights, waves=tuple(wave_list),
+                       dropped=pd.DataFrame(dropped, columns=["area_id", "reason"]))

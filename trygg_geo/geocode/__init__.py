@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from trygg_geo.geocode._districts import reconcile_districts
 from trygg_geo.geocode._match import METHODS, REASONS, GeocodeResult, geocode_register
 from trygg_geo.geocode._normalise import ParsedAddress, name_key, parse_address
 from trygg_geo.geocode.gazetteer import Gazetteer
@@ -26,4 +27,5 @@ __all__ = [
     "geocode_register",
     "name_key",
     "parse_address",
+    "reconcile_districts",
 ]

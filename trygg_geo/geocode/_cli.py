@@ -20,6 +20,15 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from trygg_geo import io as register_io  # read_register looked up at call time
+from trygg_geo._crs import DEFAULT_WORKING_CRS
+from trygg_geo._errors import InputError, OutputPathError
+from trygg_geo._i18n import LANGS, TEXTS, text
+from trygg_geo.export import write_geopackage
+from trygg_geo.geocode._match import geocode_register
+from trygg_geo.geocode.gazetteer import Gazetteer
+from trygg_geo.geocode.providers import DEFAULT_USER_AGENT, GeopyProvider
+
 __all__ = ["add_parser", "format_summary", "run", "write_result"]
 
 log = logging.getLogger(__name__)
@@ -48,7 +57,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="the GeoPackage to write (.gpkg)")
     p.add_argument(
-        "--crs", default="EPSG:3006", help="working CRS (default EPSG:3006, SWEREF 99 TM)"
+        "--crs", default=DEFAULT_WORKING_CRS,
+        help=f"working CRS (default {DEFAULT_WORKING_CRS}, SWEREF 99 TM)",
     )
     p.add_argument(
         "--address-crs",
@@ -72,6 +82,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--cache", default=None, help="cache file for --online (required with it)")
     p.add_argument("--user-agent", default=None, help="user agent for --online")
     p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--lang", choices=LANGS, default="sv",
+                   help="language of the summary and of the unplaced rows' reasons (default sv)")
     p.set_defaults(func=run)
     return p
 
@@ -84,52 +96,34 @@ def write_result(result: Any, out: str | Path) -> dict[str, int]:
     for name, types in LAYERS.items():
         layers[name] = placed[gt.isin(types)]
     layers["ej_placerade"] = pd.DataFrame(result.unplaced)
-    try:
-        from trygg_geo.export import write_geopackage
-    except ImportError:  # pragma: no cover - export is part of the package
-        _write_plain(out, layers, result.crs)
-    else:
-        write_geopackage(out, layers, crs=result.crs)
+    write_geopackage(out, layers, crs=result.crs)
     return {k: len(v) for k, v in layers.items()}
 
 
-def _write_plain(out: str | Path, layers: dict[str, pd.DataFrame], crs: Any) -> None:
-    import pyogrio
+def format_summary(result: Any, lang: str = "sv") -> str:
+    """The summary table as text (placed per method, unplaced per reason, flags, totals).
 
-    from trygg_geo._atomic import atomic_path
-
-    with atomic_path(out) as tmp:
-        for name, frame in layers.items():
-            df = frame.copy()
-            for c in df.columns:
-                if c != "geometry" and df[c].dtype == object:
-                    df[c] = df[c].astype(str).where(df[c].notna(), None)
-            if isinstance(df, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG", promote_to_multi=True)
-            else:
-                pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
-
-
-def format_summary(result: Any) -> str:
-    """The summary table as text (placed per method, unplaced per reason, flags, totals)."""
+    Methods, reasons and flags are shown by their codes (the values of the GeoPackage's
+    columns); each flag the geocoder writes is followed by what it means, in ``lang``.
+    """
     s = result.summary()
-    titles = {"placed": "Placed, per method", "unplaced": "Unplaced, per reason",
-              "flag": "Flagged rows, per flag (a row can carry several)", "total": "Totals"}
     lines: list[str] = []
     for cat in ("placed", "unplaced", "flag", "total"):
         part = s[s["category"] == cat]
-        lines.append(titles[cat])
+        lines.append(text(f"geocode.summary_{cat}", lang))
         if not len(part):
-            lines.append("  (none)")
+            lines.append(text("geocode.summary_none", lang))
         for v, n in zip(part["value"], part["n"], strict=True):
-            lines.append(f"  {v:<26} {n:>8}")
+            label = text(f"geocode.total_{v}", lang) if cat == "total" else str(v)
+            line = f"  {label:<26} {n:>8}"
+            if cat == "flag" and f"geocode.flag.{v}" in TEXTS:
+                line += f"  {text(f'geocode.flag.{v}', lang)}"
+            lines.append(line)
     return "\n".join(lines)
 
 
 def _check_out(args: argparse.Namespace) -> None:
     """Refuse an --out (or --save-gazetteer) that would overwrite an input, before any work."""
-    from trygg_geo._errors import OutputPathError
-
     out = Path(args.out)
     if out.suffix.lower() != ".gpkg":
         raise OutputPathError(f"--out '{out}' does not end in .gpkg. Fix: name the output *.gpkg, "
@@ -166,23 +160,17 @@ def _check_out(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``trygg-geo geocode``; returns the exit code (0 on success)."""
-    from trygg_geo.geocode import Gazetteer, geocode_register
-    from trygg_geo.io import read_register
-
     args.log_dir = Path(args.out).parent  # where the CLI writes a bug log
     _check_out(args)
     sheet: str | int | None = args.sheet
     if isinstance(sheet, str) and sheet.isdigit():
         sheet = int(sheet)
-    register = read_register(args.register, sheet=sheet)
+    register = register_io.read_register(args.register, sheet=sheet)
     gaz = Gazetteer.from_path(args.gazetteer, crs=args.crs, source_crs=args.address_crs)
     if args.save_gazetteer:
         gaz.save(args.save_gazetteer)
     provider = None
     if args.online:
-        from trygg_geo._errors import InputError
-        from trygg_geo.geocode.providers import DEFAULT_USER_AGENT, GeopyProvider
-
         if not args.cache:
             raise InputError(
                 "--online needs --cache.",
@@ -191,20 +179,23 @@ def run(args: argparse.Namespace) -> int:
         provider = GeopyProvider(
             args.online, cache_path=args.cache, user_agent=args.user_agent or DEFAULT_USER_AGENT
         )
+    lang = getattr(args, "lang", None) or "sv"
     result = geocode_register(
         register,
         gaz,
         provider=provider,
         fuzzy_threshold=args.fuzzy_threshold,
         progress=args.progress,
+        lang=lang,
     )
     counts = write_result(result, args.out)
     out = sys.stdout
-    out.write(f"Register: {args.register} ({len(register)} rows)\n")
-    out.write(f"Gazetteer: {args.gazetteer} ({len(gaz)} addresses, {len(gaz.streets)} streets, "
-              f"{len(gaz.places)} places)\n")
-    out.write(format_summary(result) + "\n")
-    out.write(f"Written: {args.out} (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")\n")
+    out.write(text("geocode.cli_register", lang, path=args.register, n=len(register)) + "\n")
+    out.write(text("geocode.cli_gazetteer", lang, path=args.gazetteer, n_addr=len(gaz),
+                   n_streets=len(gaz.streets), n_places=len(gaz.places)) + "\n")
+    out.write(format_summary(result, lang) + "\n")
+    out.write(text("geocode.cli_written", lang, path=args.out,
+                   layers=", ".join(f"{k} {v}" for k, v in counts.items())) + "\n")
     if len(result.placed) + len(result.unplaced) != len(register):  # pragma: no cover - invariant
         log.error("row count mismatch: %d placed + %d unplaced != %d", len(result.placed),
                   len(result.unplaced), len(register))

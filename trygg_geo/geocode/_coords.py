@@ -12,50 +12,16 @@ values that fit nothing are ``impossible_coordinates``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError as CRSErr
 from shapely.geometry.base import BaseGeometry
 
-__all__ = [
-    "SWEDEN_LONLAT",
-    "CoordinateFix",
-    "crs_hint",
-    "diagnose_crs",
-    "parse_crs",
-    "resolve_coordinates",
-]
+from trygg_geo._crs import CANDIDATE_CRS, _in_sweden, _plausible_range, _transformer
 
-#: Sweden's bounding box in lon/lat, with a margin.
-SWEDEN_LONLAT = (10.0, 55.0, 24.5, 69.5)
-_CANDIDATES = ["EPSG:4326", "EPSG:3006", *[f"EPSG:{c}" for c in range(3007, 3019)], "EPSG:3021"]
-@lru_cache(maxsize=64)
-def parse_crs(text: str) -> str | None:
-    """A CRS as written in a register, as an ``EPSG:`` string.
-
-    Reads ``3006``, ``EPSG:3011``, ``SWEREF 99 18 00``, ``WGS84``; None when it cannot be read.
-
-    >>> parse_crs("SWEREF 99 18 00"), parse_crs("3006"), parse_crs("wgs84"), parse_crs("nonsense")
-    ('EPSG:3011', 'EPSG:3006', 'EPSG:4326', None)
-    """
-    from trygg_geo.io import parse_crs as _parse  # one reader of CRS names for the package
-
-    try:
-        crs = _parse(text)
-    except ValueError:
-        return None
-    if crs is None:
-        return None
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else crs.to_string()
-
-
-@lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(src, dst, always_xy=True)
+__all__ = ["CoordinateFix", "resolve_coordinates"]
 
 
 @dataclass(frozen=True)
@@ -85,120 +51,6 @@ class CoordinateFix:
     swapped: np.ndarray
 
 
-def _in_sweden(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if src == "EPSG:4326":
-        lon, lat = x, y
-    else:
-        with np.errstate(all="ignore"):
-            lon, lat = _transformer(src, "EPSG:4326").transform(x, y)
-    lo0, la0, lo1, la1 = SWEDEN_LONLAT
-    return (
-        np.isfinite(lon)
-        & np.isfinite(lat)
-        & (lon >= lo0)
-        & (lon <= lo1)
-        & (lat >= la0)
-        & (lat <= la1)
-    )
-
-
-def _plausible_range(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Cheap value-range checks so that, e.g., lon/lat numbers are not read as metres."""
-    if src == "EPSG:4326":
-        return (np.abs(x) <= 180) & (np.abs(y) <= 90)
-    if src == "EPSG:3006":
-        return (x > 200_000) & (x < 1_000_000) & (y > 6_000_000) & (y < 7_800_000)
-    if src == "EPSG:3021":  # x is the easting (always_xy), as for SWEREF
-        return (x > 1_100_000) & (x < 2_000_000) & (y > 6_000_000) & (y < 7_800_000)
-    if src.startswith("EPSG:30") and 3007 <= int(src[5:]) <= 3018:
-        return (x > 50_000) & (x < 300_000) & (y > 6_000_000) & (y < 7_800_000)
-    return np.ones(len(x), dtype=bool)
-
-
-def _crs_name(src: str) -> str:
-    try:
-        return f"{CRS.from_user_input(src).name} ({src})"
-    except (CRSErr, TypeError, ValueError):
-        return src
-
-
-def _fits(src: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Rows whose coordinates, read in ``src``, have plausible values and lie in Sweden."""
-    try:
-        CRS.from_user_input(src)
-    except (CRSErr, TypeError, ValueError):
-        return np.zeros(len(x), dtype=bool)
-    with np.errstate(all="ignore"):
-        return _plausible_range(src, x, y) & _in_sweden(src, x, y)
-
-
-def crs_hint(x: np.ndarray, y: np.ndarray, declared: str | None) -> tuple[str, str | None, bool]:
-    """What the coordinates of some rows look like, in words, for a message.
-
-    Returns ``(sentence, likely CRS or None, swapped)``: whether most of the rows fit the
-    declared CRS with x and y swapped, or fit another CRS used in Sweden (WGS84 lon/lat,
-    SWEREF 99 TM, a SWEREF 99 local zone, RT90), with or without swapping.
-
-    >>> hint = crs_hint(np.array([18.07]), np.array([59.33]), "EPSG:3006")
-    >>> hint[0]
-    'the numbers look like WGS 84 (EPSG:4326) coordinates, not SWEREF99 TM (EPSG:3006)'
-    >>> hint[1]
-    'EPSG:4326'
-    >>> crs_hint(np.array([6580000.0]), np.array([674000.0]), "EPSG:3006")[0]
-    'x and y look swapped (x holds the northing or latitude, y the easting or longitude)'
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.any():
-        return "the coordinates are empty or not finite", None, False
-    xs, ys = x[finite], y[finite]
-    need = max(1, int(np.ceil(0.5 * len(xs))))
-    if declared and _fits(declared, ys, xs).sum() >= need:
-        return (
-            "x and y look swapped (x holds the northing or latitude, y the easting or longitude)",
-            declared,
-            True,
-        )
-    for c in _CANDIDATES:
-        if c == declared:
-            continue
-        zone = c.startswith("EPSG:30") and 3007 <= int(c[5:]) <= 3018
-        name = f"a SWEREF 99 local zone (such as {_crs_name(c)})" if zone else _crs_name(c)
-        if _fits(c, xs, ys).sum() >= need:
-            what = f"the numbers look like {name} coordinates"
-            return (what + (f", not {_crs_name(declared)}" if declared else ""), c, False)
-        if _fits(c, ys, xs).sum() >= need:
-            what = f"the numbers look like {name} coordinates with x and y swapped"
-            return (what + (f", not {_crs_name(declared)}" if declared else ""), c, True)
-    return "the numbers fit no coordinate system used in Sweden", None, False
-
-
-def diagnose_crs(
-    x: np.ndarray, y: np.ndarray, declared: str
-) -> tuple[np.ndarray, str, str | None, bool]:
-    """Rows whose coordinates do not lie in Sweden in the ``declared`` CRS, and a hint.
-
-    Returns ``(bad mask, sentence, likely CRS, swapped)``; the sentence is ``""`` when every
-    finite row fits.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    finite = np.isfinite(x) & np.isfinite(y)
-    with np.errstate(all="ignore"):
-        inside = np.zeros(len(x), dtype=bool)
-        if finite.any():
-            try:
-                inside[finite] = _in_sweden(declared, x[finite], y[finite])
-            except (CRSErr, TypeError, ValueError):
-                inside[:] = False
-    bad = finite & ~inside
-    if not bad.any():
-        return bad, "", None, False
-    sentence, likely, swapped = crs_hint(x[bad], y[bad], declared)
-    return bad, sentence, likely, swapped
-
-
 def resolve_coordinates(  # noqa: C901 - predates the gate; split planned (issue 10)
     x: np.ndarray,
     y: np.ndarray,
@@ -214,7 +66,8 @@ def resolve_coordinates(  # noqa: C901 - predates the gate; split planned (issue
     x, y
         Floats as written (x = easting or longitude). NaN where missing.
     declared
-        Per row, the declared CRS (an ``EPSG:`` string from :func:`parse_crs`) or None.
+        Per row, the declared CRS as an ``EPSG:`` label (the geocoder reads it with
+        :func:`trygg_geo._crs.parse_optional_crs`) or None.
     working_crs
         The CRS to return coordinates in.
     extent
@@ -259,7 +112,7 @@ def resolve_coordinates(  # noqa: C901 - predates the gate; split planned (issue
     ] = []  # (crs, swapped, which) which in {"declared", "any"}
     pass_order.append(("", False, "declared"))
     pass_order.append(("", True, "declared"))
-    for c in [working_crs, *[c for c in _CANDIDATES if c != working_crs]]:
+    for c in [working_crs, *[c for c in CANDIDATE_CRS if c != working_crs]]:
         pass_order.append((c, False, "any"))
         pass_order.append((c, True, "any"))
     fallback: list[tuple[str, bool, str]] = list(pass_order)

@@ -13,6 +13,7 @@ A match (an address, a street, a span, a place, a point) becomes a point, a line
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,20 +49,34 @@ class Target:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def nearest_part(geom: BaseGeometry, pt: Point) -> LineString:
-    """The LineString of ``geom`` (a (Multi)LineString) nearest to ``pt``."""
+def nearest_part(geom: BaseGeometry, pt: Point) -> LineString | None:
+    """The LineString of ``geom`` (a (Multi)LineString) nearest to ``pt``; None without one."""
     if isinstance(geom, LineString):
         return geom
     parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, LineString)]
     if not parts:
-        raise ValueError("no line")
+        return None
     d = shapely.distance(np.array(parts, dtype=object), pt)
     return parts[int(np.argmin(d))]
 
 
-def span_on_line(geom: BaseGeometry, a: Point, b: Point) -> BaseGeometry:
-    """The piece of a street between the points nearest to ``a`` and ``b``."""
+def span_on_line(geom: BaseGeometry, a: Point, b: Point) -> BaseGeometry | None:
+    """The piece of a street between the points nearest to ``a`` and ``b``.
+
+    A point when the two are less than a metre apart along the street; None when ``geom`` has
+    no line.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString, Point
+    >>> span_on_line(LineString([(0, 0), (100, 0)]), Point(20, 5), Point(70, -5)).wkt
+    'LINESTRING (20 0, 70 0)'
+    >>> span_on_line(Point(0, 0), Point(1, 1), Point(2, 2)) is None
+    True
+    """
     line = nearest_part(geom, Point((a.x + b.x) / 2, (a.y + b.y) / 2))
+    if line is None:
+        return None
     da, db = line.project(a), line.project(b)
     lo, hi = min(da, db), max(da, db)
     if hi - lo < 1.0:
@@ -69,25 +84,104 @@ def span_on_line(geom: BaseGeometry, a: Point, b: Point) -> BaseGeometry:
     return substring(line, lo, hi)
 
 
-def _around(geom: BaseGeometry, pt: Point, radius: float) -> BaseGeometry:
+def _around(geom: BaseGeometry, pt: Point, radius: float) -> BaseGeometry | None:
+    """The piece of ``geom`` within ``radius`` either side of ``pt``; None without a line."""
     line = nearest_part(geom, pt)
+    if line is None:
+        return None
     d = line.project(pt)
     return substring(line, max(0.0, d - radius), min(line.length, d + radius))
 
 
-def _street_mid(geom: BaseGeometry, near: tuple[float, float] | None) -> Point:
-    if near is not None:
-        p = Point(near)
-        line = nearest_part(geom, p)
-        return line.interpolate(line.project(p))
-    c = geom.centroid
-    line = nearest_part(geom, c)
-    return line.interpolate(line.project(c))
+def _street_mid(geom: BaseGeometry, near: tuple[float, float] | None) -> Point | None:
+    """The point of a street nearest to ``near`` (or to its centroid); None without a line."""
+    p = Point(near) if near is not None else geom.centroid
+    line = nearest_part(geom, p)
+    if line is None:
+        return None
+    return line.interpolate(line.project(p))
 
 
-def build_geometry(  # noqa: C901 - predates the gate; split planned (issue 10)
+@dataclass
+class _Base:
+    """The matched geometry before the kind chooses: always a point, maybe a line or polygon."""
+
+    point: Point
+    line: BaseGeometry | None = None
+    poly: BaseGeometry | None = None
+    #: the matched street's line, when the match names a street
+    street_line: BaseGeometry | None = None
+
+
+def _address_base(t: Target, index: Any, places: Any, street: BaseGeometry | None) -> _Base:
+    i = t.addr[0]
+    return _Base(Point(index.addr_x[i], index.addr_y[i]), street_line=street)
+
+
+def _range_base(t: Target, index: Any, places: Any, street: BaseGeometry | None) -> _Base | None:
+    i, j = t.addr[0], t.addr[1]
+    pa = Point(index.addr_x[i], index.addr_y[i])
+    pb = Point(index.addr_x[j], index.addr_y[j])
+    point: Point | None = None
+    line: BaseGeometry | None = None
+    if street is not None:
+        line = span_on_line(street, pa, pb)
+        if line is None:  # the street has no line part
+            return None
+        if line.geom_type == "Point":
+            point, line = line, None
+    if line is None:
+        line = LineString([pa, pb]) if pa.distance(pb) > 1 else None
+        point = point or Point((pa.x + pb.x) / 2, (pa.y + pb.y) / 2)
+    else:  # a span along the street: its middle
+        point = line.interpolate(0.5, normalized=True)
+    return _Base(point, line=line, street_line=street)
+
+
+def _street_base(t: Target, index: Any, places: Any, street: BaseGeometry | None) -> _Base | None:
+    if street is None:
+        return None
+    point = _street_mid(street, t.near)
+    if point is None:
+        return None
+    return _Base(point, line=street, street_line=street)
+
+
+def _point_base(t: Target, index: Any, places: Any, street: BaseGeometry | None) -> _Base | None:
+    if t.point is None:
+        return None
+    return _Base(Point(t.point), street_line=street)
+
+
+def _between_base(t: Target, index: Any, places: Any, street: BaseGeometry | None) -> _Base | None:
+    line = t.line
+    if line is None:
+        return None
+    point = line.interpolate(0.5, normalized=True) if line.geom_type != "Point" else line
+    return _Base(point, line=line, street_line=street)
+
+
+def _place_base(t: Target, index: Any, places: Any, street: BaseGeometry | None) -> _Base:
+    g = places[t.place]
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return _Base(g.representative_point(), poly=g, street_line=street)
+    return _Base(g if g.geom_type == "Point" else g.representative_point(), street_line=street)
+
+
+_BASES: dict[str, Callable[[Target, Any, Any, BaseGeometry | None], _Base | None]] = {
+    "address": _address_base,
+    "range": _range_base,
+    "street": _street_base,
+    "intersection": _point_base,
+    "between": _between_base,
+    "place": _place_base,
+    "point": _point_base,
+}
+
+
+def build_geometry(
     target: Target, kind_id: str, index: Any, places: Any
-) -> tuple[BaseGeometry, list[str]]:
+) -> tuple[BaseGeometry, list[str]] | None:
     """The geometry for one match and kind, with any flags it adds.
 
     Parameters
@@ -100,91 +194,60 @@ def build_geometry(  # noqa: C901 - predates the gate; split planned (issue 10)
         The gazetteer's :class:`~trygg_geo.geocode.gazetteer._Index`.
     places
         The gazetteer's place geometries (array).
+
+    Returns
+    -------
+    tuple of (BaseGeometry, list of str) or None
+        The geometry and its flags; None when the match has no usable geometry (a street
+        without a line, a span without one), so that the row goes unplaced.
+
+    Raises
+    ------
+    ValueError
+        When ``target.what`` is not one of the kinds of match (a programming error).
     """
+    if target.what == "geometry":
+        return None if target.geometry is None else (target.geometry, [])
+    make = _BASES.get(target.what)
+    if make is None:
+        raise ValueError(
+            f"unknown match target {target.what!r}; expected 'geometry' or one of "
+            f"{', '.join(_BASES)}."
+        )
+    street = index.street_geom[target.street] if target.street is not None else None
+    base = make(target, index, places, street)
+    if base is None:
+        return None
     kind = get_kind(kind_id)
-    shape = kind.geometry
-    radius = kind.radius_m
-    flags: list[str] = []
-    sgeom = index.street_geom
-    w = target.what
+    if kind.geometry == "point":
+        return base.point, []
+    if kind.geometry == "polygon":
+        if base.poly is not None:
+            return base.poly, []
+        return (base.line if base.line is not None else base.point).buffer(kind.radius_m), [
+            "buffered"
+        ]
+    return _line_for(base, target.what, kind.radius_m, index)
 
-    if w == "geometry":
-        return target.geometry, flags
 
-    # the base: a point, a line or a polygon
-    point: Point | None = None
-    line: BaseGeometry | None = None
-    poly: BaseGeometry | None = None
-    street_line = sgeom[target.street] if target.street is not None else None
-    if w == "address":
-        i = target.addr[0]
-        point = Point(index.addr_x[i], index.addr_y[i])
-    elif w == "range":
-        i, j = target.addr[0], target.addr[1]
-        pa = Point(index.addr_x[i], index.addr_y[i])
-        pb = Point(index.addr_x[j], index.addr_y[j])
-        if street_line is not None:
-            line = span_on_line(street_line, pa, pb)
-            if line.geom_type == "Point":
-                point, line = line, None
-        if line is None:
-            line = LineString([pa, pb]) if pa.distance(pb) > 1 else None
-            point = point or Point((pa.x + pb.x) / 2, (pa.y + pb.y) / 2)
-        if line is not None and point is None:
-            point = line.interpolate(0.5, normalized=True)
-    elif w == "street":
-        if street_line is None:
-            raise ValueError("street without geometry")
-        line = street_line
-        point = _street_mid(street_line, target.near)
-    elif w == "intersection":
-        point = Point(target.point)
-    elif w == "between":
-        if target.line is None:
-            raise ValueError("span without a line")
-        line = target.line
-        point = line.interpolate(0.5, normalized=True) if line.geom_type != "Point" else line
-    elif w == "place":
-        g = places[target.place]
-        if g.geom_type in ("Polygon", "MultiPolygon"):
-            poly = g
-            point = g.representative_point()
-        else:
-            point = g if g.geom_type == "Point" else g.representative_point()
-    elif w == "point":
-        point = Point(target.point)
-    else:  # pragma: no cover - programming error
-        raise ValueError(w)
-
-    if point is None:  # pragma: no cover - every branch above sets it
-        raise ValueError("no point")
-    if shape == "point":
-        return point, flags
-    if shape == "polygon":
-        if poly is not None:
-            return poly, flags
-        flags.append("buffered")
-        base = line if line is not None else point
-        return base.buffer(radius), flags
-    # line kinds
-    if line is not None:
-        return line, flags
-    if poly is not None:
-        inside = _lines_within(poly, index)
-        if inside is not None:
-            return inside, flags
-        return poly.boundary, flags
+def _line_for(
+    base: _Base, what: str, radius: float, index: Any
+) -> tuple[BaseGeometry, list[str]] | None:
+    """The geometry of a line kind: the matched line, the paths in a place, or a street piece."""
+    if base.line is not None:
+        return base.line, []
+    if base.poly is not None:
+        inside = _lines_within(base.poly, index)
+        return (inside if inside is not None else base.poly.boundary), []
     # a point only: take the street around it
-    if w == "address" and street_line is not None:
-        return _around(street_line, point, radius), flags
-    if w == "intersection" and street_line is not None:
-        return _around(street_line, point, radius), flags
-    snapped = _snap_to_street(point, index, radius)
-    if snapped is not None:
-        flags.append("snapped_to_street")
-        return snapped, flags
-    flags.append("point_for_line")
-    return point, flags
+    if what in ("address", "intersection") and base.street_line is not None:
+        around = _around(base.street_line, base.point, radius)
+        return None if around is None else (around, [])
+    street = _nearest_street(base.point, index)
+    if street is not None:
+        around = _around(street, base.point, radius)
+        return None if around is None else (around, ["snapped_to_street"])
+    return base.point, ["point_for_line"]
 
 
 def _lines_within(poly: BaseGeometry, index: Any) -> BaseGeometry | None:
@@ -208,14 +271,14 @@ def _lines_within(poly: BaseGeometry, index: Any) -> BaseGeometry | None:
     return merged if merged.length > 1 else None
 
 
-def _snap_to_street(point: Point, index: Any, radius: float) -> BaseGeometry | None:
+def _nearest_street(point: Point, index: Any) -> BaseGeometry | None:
+    """The line of the street nearest to ``point`` within the snapping distance, or None."""
     if index.street_tree is None:
         return None
     hit = index.street_tree.query_nearest(point, max_distance=_SNAP_M)
     if not len(hit):
         return None
-    g = index.street_geom[index.street_tree_ids[int(hit[0])]]
-    return _around(g, point, radius)
+    return index.street_geom[index.street_tree_ids[int(hit[0])]]
 
 
 def between_line(a_geom: BaseGeometry, b_geom: BaseGeometry, subject: BaseGeometry | None,
@@ -231,7 +294,7 @@ def between_line(a_geom: BaseGeometry, b_geom: BaseGeometry, subject: BaseGeomet
     if subject is not None:
         pa = nearest_points(subject, a_geom)[0]
         pb = nearest_points(subject, b_geom)[0]
-        return span_on_line(subject, pa, pb), flags
+        return span_on_line(subject, pa, pb), flags  # None when the subject has no line
     best: BaseGeometry | None = None
     for tree, geoms in ((index.path_tree, index.path_geom), (index.lines_tree, index.lines)):
         if tree is None:
@@ -246,11 +309,8 @@ def between_line(a_geom: BaseGeometry, b_geom: BaseGeometry, subject: BaseGeomet
                 continue
             pa = nearest_points(g, a_geom)[0]
             pb = nearest_points(g, b_geom)[0]
-            try:
-                span = span_on_line(g, pa, pb)
-            except ValueError:
-                continue
-            if span.geom_type == "LineString" and span.length > 1:
+            span = span_on_line(g, pa, pb)
+            if span is not None and span.geom_type == "LineString" and span.length > 1:
                 cands.append(span)
         if cands:
             best = min(cands, key=lambda s: s.length)

@@ -25,9 +25,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -39,8 +39,12 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
-from trygg_geo._errors import InputError, MissingColumnError
-from trygg_geo.geocode._coords import _transformer, crs_hint, parse_crs, resolve_coordinates
+from trygg_geo._crs import _transformer, crs_label, crs_name, parse_optional_crs, xy_hint
+from trygg_geo._errors import CRSError, InputError, MissingColumnError
+from trygg_geo._i18n import LANGS, TEXTS, fmt_number, text
+from trygg_geo._progress import progress as progress_bar
+from trygg_geo.geocode._coords import resolve_coordinates
+from trygg_geo.geocode._districts import fit_to_districts
 from trygg_geo.geocode._geometry import Target, between_line, build_geometry
 from trygg_geo.geocode._normalise import (
     ParsedAddress,
@@ -50,16 +54,15 @@ from trygg_geo.geocode._normalise import (
     parse_address,
     repair_encoding,
 )
+from trygg_geo.geocode._provider_base import Provider
 from trygg_geo.geocode.gazetteer import DISTRICT_PLACE_TYPES, Gazetteer
 from trygg_geo.interventions import fold_text
-
-if TYPE_CHECKING:
-    from trygg_geo.geocode.providers import Provider
 
 __all__ = [
     "MAX_ADDRESS_CHARS",
     "METHODS",
     "REASONS",
+    "REASON_CODES",
     "REGISTER_COLUMNS",
     "GeocodeResult",
     "geocode_register",
@@ -74,24 +77,15 @@ REGISTER_COLUMNS: tuple[str, ...] = (
 )
 METHODS: tuple[str, ...] = ("exact", "normalised", "fuzzy", "street", "intersection", "between",
                             "place", "coordinates", "wkt", "provider")
-#: Reason codes of unplaced rows and their sentences.
-REASONS: dict[str, str] = {
-    "empty_address": "The row has no address, no coordinates and no geometry.",
-    "only_district": "The address only names a district or area ('{text}'), too coarse to place "
-    "an investment. Give a street address, a place name or coordinates.",
-    "no_match": "No address, street or place in the gazetteer matches '{text}'.",
-    "no_intersection": "The streets in '{text}' were found but do not meet in the gazetteer.",
-    "impossible_coordinates": "The coordinates ({x}, {y}) fit no coordinate system used in "
-    "Sweden{declared}. Check the x/y columns and the CRS.",
-    "address_too_long": "The address is {length} characters long, longer than any real "
-    "address; only its first {limit} characters were tried, and they match nothing "
-    "('{text}'). Shorten it to the street address or place.",
-    "other_script": "The address '{text}' is written in a script other than Latin; the "
-    "gazetteer holds Swedish names.",
-    "bad_encoding": "The address '{text}' has characters lost to a wrong file encoding. Save the "
-    "register as 'CSV UTF-8' or .xlsx.",
-    "bad_wkt": "The WKT geometry could not be read and the row has no address to fall back on.",
-}
+#: Reason codes of unplaced rows.
+REASON_CODES: tuple[str, ...] = (
+    "empty_address", "only_district", "no_match", "no_intersection", "impossible_coordinates",
+    "address_too_long", "other_script", "bad_encoding", "bad_wkt",
+)
+#: Reason codes and their English sentence templates. The sentences a result carries come from
+#: :data:`trygg_geo._i18n.TEXTS` (``geocode.<code>``, Swedish and English), in the language
+#: given to :func:`geocode_register`.
+REASONS: dict[str, str] = {c: TEXTS[f"geocode.{c}"]["en"] for c in REASON_CODES}
 _FLAG_SEP = ","
 _LOST_CHAR = re.compile(r"\w\?+\w")
 _COORD_DISAGREE_M = 250.0
@@ -194,7 +188,8 @@ class _Row:
     matched: str = ""
     target: Target | None = None
     reason: str | None = None
-    reason_text: str = ""
+    #: the values of the reason's sentence (filled in the run's language at the end)
+    reason_values: dict[str, Any] = field(default_factory=dict)
 
 
 def _prepare_register(register: pd.DataFrame) -> tuple[pd.DataFrame, BaseGeometry | None]:
@@ -305,14 +300,572 @@ class _Matcher:
         return int(cands[0]), flags
 
 
-def geocode_register(  # noqa: C901 - split planned in issue 10, point 5
+@dataclass
+class _Run:
+    """One run of the cascade: the register, the gazetteer, the options and the growing records.
+
+    Every stage reads and updates this object; ``rows`` holds one :class:`_Row` per register
+    row (in source order) that ends either placed (``method``) or unplaced (``reason``), and
+    ``stages`` collects the per-stage summary of :attr:`GeocodeResult.stages`.
+    """
+
+    reg: pd.DataFrame
+    reg_geom: gpd.GeoSeries | None
+    gazetteer: Gazetteer
+    matcher: _Matcher
+    area: BaseGeometry | None
+    provider: Provider | None = None
+    progress: bool = False
+    rows: list[_Row] = field(default_factory=list)
+    stages: list[tuple[str, float, int, int]] = field(default_factory=list)
+    #: per row: the catalogue kind, the district cell, the address text used for matching and
+    #: its parse
+    kinds: list[str] = field(default_factory=list)
+    districts: list[Any] = field(default_factory=list)
+    text: list[str | None] = field(default_factory=list)
+    parsed: list[ParsedAddress] = field(default_factory=list)
+    #: row -> length of an address cut to MAX_ADDRESS_CHARS, as written
+    too_long: dict[int, int] = field(default_factory=dict)
+    #: row -> valid in-extent row coordinates (to pick the point on a street)
+    near: dict[int, tuple[float, float]] = field(default_factory=dict)
+    #: row -> (street id, score, method, flags): a street found without its house number
+    street_only: dict[int, tuple[int, float, str, list[str]]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of register rows."""
+        return len(self.reg)
+
+    @property
+    def ix(self) -> Any:
+        """The gazetteer's lookup index."""
+        return self.matcher.ix
+
+    @property
+    def wcrs(self) -> str:
+        """The working CRS as a string."""
+        return str(self.gazetteer.crs.to_string())
+
+
+def _new_run(
+    register: pd.DataFrame,
+    gazetteer: Gazetteer,
+    *,
+    provider: Provider | None,
+    extent: Any,
+    fuzzy_threshold: float,
+    progress: bool,
+) -> _Run:
+    """Check the register and set up the run (no matching yet)."""
+    reg, reg_geom = _prepare_register(register)
+    run = _Run(
+        reg=reg,
+        reg_geom=reg_geom,
+        gazetteer=gazetteer,
+        matcher=_Matcher(gazetteer, fuzzy_threshold),
+        area=_extent(extent, gazetteer),
+        provider=provider,
+        progress=progress,
+    )
+    run.rows = [_Row() for _ in range(len(reg))]
+    run.kinds = [_text(v) or "annat" for v in reg["kind"].tolist()]
+    run.districts = reg["district"].tolist()
+    return run
+
+
+def _run_stage(run: _Run, name: str, todo: list[int], fn: Callable[[int], None]) -> None:
+    """Call ``fn`` on each row of ``todo`` still unplaced; record the stage's summary row."""
+    rows = run.rows
+    t0 = time.perf_counter()
+    before = sum(1 for i in todo if rows[i].method is None)
+    # a bar on a terminal for 1000+ rows (trygg_geo._progress); progress=True shows it anywhere
+    for i in progress_bar(todo, desc=f"geocode: {name}", unit="row", min_items=1000,
+                          force=run.progress):
+        if rows[i].method is None:
+            fn(i)
+    placed = before - sum(1 for i in todo if rows[i].method is None)
+    run.stages.append((name, time.perf_counter() - t0, len(todo), placed))
+
+
+def _timed(run: _Run, name: str, fn: Callable[[_Run], None], method: str | None = None) -> None:
+    """Run a whole-register stage; its summary row counts the rows placed with ``method``."""
+    t0 = time.perf_counter()
+    fn(run)
+    placed = 0 if method is None else sum(r.method == method for r in run.rows)
+    run.stages.append((name, time.perf_counter() - t0, run.n, placed))
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _prepare_text(run: _Run) -> None:
+    """The address text of each row (cut when too long, encoding repaired) and its parse."""
+    rows = run.rows
+    for i, v in enumerate(run.reg["address"].tolist()):
+        a = _text(v)
+        if a is None:
+            run.text.append(None)
+            continue
+        if len(a) > MAX_ADDRESS_CHARS:
+            run.too_long[i] = len(a)
+            a = a[:MAX_ADDRESS_CHARS].strip()
+            rows[i].flags.append("text_truncated")
+        fixed, repaired = repair_encoding(a)
+        if repaired:
+            rows[i].flags.append("encoding_repaired")
+        run.text.append(fixed)
+    cache: dict[str, ParsedAddress] = {}
+    for t in run.text:
+        if t is None:
+            run.parsed.append(ParsedAddress(text="", form="empty"))
+            continue
+        p = cache.get(t)
+        if p is None:
+            p = parse_address(t)
+            cache[t] = p
+        run.parsed.append(p)
+
+
+def _flag_rows(run: _Run) -> None:
+    """Flags that need no matching: duplicate rows and ids, unknown kinds."""
+    reg = run.reg
+    content = [c for c in REGISTER_COLUMNS if c not in ("source_row", "raw_text")]
+    dup = (
+        reg[content]
+        .astype(object)
+        .where(reg[content].notna(), None)
+        .astype(str)
+        .duplicated(keep="first")
+        .to_numpy()
+    )
+    ids = pd.Series([_text(v) for v in reg["investment_id"].tolist()], dtype=object)
+    dup_id = (ids.notna() & ids.duplicated(keep="first")).to_numpy() & ~dup
+    recog = reg["kind_recognised"].tolist()
+    for i, r in enumerate(run.rows):
+        if dup[i]:
+            r.flags.append("duplicate_row")
+        elif dup_id[i]:
+            r.flags.append("duplicate_id")
+        if recog[i] is False or (
+            recog[i] is not None and recog[i] is not pd.NA and not bool(recog[i])
+        ):
+            r.flags.append("kind_unknown")
+
+
+def _stage_prepare(run: _Run) -> None:
+    """Text, parse and row flags of every row."""
+    _prepare_text(run)
+    _flag_rows(run)
+
+
+# --------------------------------------------------------------------------- 1. exact
+
+
+def _exact_row(run: _Run, i: int) -> None:
+    """Place row ``i`` when its address as written is a gazetteer address."""
+    ix = run.ix
+    head = (run.text[i] or "").split(",", 1)[0].strip()
+    parts = head.rsplit(" ", 1)
+    if len(parts) != 2:
+        return
+    sid = ix.street_display.get(parts[0])
+    if sid is None:
+        return
+    p = run.parsed[i]
+    if p.number is None or p.number_to is not None:
+        return
+    cands = ix.lookup(sid, p.number, p.letter)
+    cands = cands[ix.addr_housenumber[cands] == parts[1]]
+    if len(cands):
+        a, fl = run.matcher.pick_address(cands, p.postcode)
+        _place(
+            run.rows[i],
+            "exact",
+            100.0,
+            Target("address", addr=(a,), street=sid),
+            _addr_text(run.gazetteer, a),
+            fl,
+        )
+
+
+def _address_rows(run: _Run) -> list[int]:
+    return [i for i in range(run.n) if run.parsed[i].form == "address"]
+
+
+def _stage_exact(run: _Run) -> None:
+    """1. ``exact``: the address as written."""
+    _run_stage(run, "exact", _address_rows(run), lambda i: _exact_row(run, i))
+
+
+# --------------------------------------------------------------------------- 2./3. by number
+
+
+def _by_number_row(run: _Run, i: int, fuzzy: bool) -> None:
+    """Place row ``i`` by street (normalised, or fuzzy) and house number (or range).
+
+    A street found without the number is kept in ``run.street_only`` for the street stage.
+    """
+    ix = run.ix
+    p = run.parsed[i]
+    assert p.street is not None and p.number is not None
+    hit = run.matcher.street(p.street, p.postcode, fuzzy=fuzzy)
+    if hit is None or (not fuzzy and hit[1] == "fuzzy"):
+        return
+    sid, how, sscore = hit
+    method = "fuzzy" if how == "fuzzy" else "normalised"
+    fl: list[str] = ["diacritics_folded"] if how == "fold" else []
+    a = ix.lookup(sid, p.number, p.letter)
+    if not len(a) and p.letter:
+        a = ix.lookup_number(sid, p.number)
+        if len(a):
+            fl.append("letter_not_found")
+    elif not len(a):  # "57" where the gazetteer only has 57A-57D: the number's address points
+        a = ix.lookup_number(sid, p.number)
+        if len(a):
+            fl.append("letter_assumed")
+    if len(a) and p.number_to is not None:
+        if _place_range(run, i, method, sid, sscore, a, fl):
+            return
+        fl.append("range_end_not_found")
+    if len(a):
+        ai, f1 = run.matcher.pick_address(a, p.postcode)
+        score = sscore - (3 if {"letter_not_found", "letter_assumed"} & set(fl) else 0)
+        _place(
+            run.rows[i],
+            method,
+            score,
+            Target("address", addr=(ai,), street=sid),
+            _addr_text(run.gazetteer, ai),
+            fl + f1,
+        )
+        return
+    run.street_only[i] = (
+        sid,
+        sscore,
+        method,
+        fl + ["number_not_found"] + (["fuzzy_street"] if how == "fuzzy" else []),
+    )
+
+
+def _place_range(
+    run: _Run, i: int, method: str, sid: int, sscore: float, a: np.ndarray, fl: list[str]
+) -> bool:
+    """Place row ``i`` on the span from house ``a`` to its range end; False when it is missing."""
+    ix = run.ix
+    p = run.parsed[i]
+    b = ix.lookup_number(sid, p.number_to)
+    if not len(b):
+        return False
+    ai, f1 = run.matcher.pick_address(a, p.postcode)
+    bi, _ = run.matcher.pick_address(b, p.postcode)
+    _place(
+        run.rows[i],
+        method,
+        sscore - 2,
+        Target("range", addr=(ai, bi), street=sid),
+        f"{ix.street_names[sid]} {ix.addr_housenumber[ai]}-{ix.addr_housenumber[bi]}",
+        fl + f1,
+    )
+    return True
+
+
+def _stage_normalised(run: _Run) -> None:
+    """2. ``normalised``: street key or folded name, and house number."""
+    _run_stage(run, "normalised", _address_rows(run), lambda i: _by_number_row(run, i, False))
+
+
+def _stage_fuzzy(run: _Run) -> None:
+    """3. ``fuzzy``: a misspelt street, and house number."""
+    todo = [i for i in _address_rows(run) if i not in run.street_only]
+    _run_stage(run, "fuzzy", todo, lambda i: _by_number_row(run, i, True))
+
+
+# --------------------------------------------------------------------------- intersections, spans
+
+
+def _intersection_row(run: _Run, i: int) -> None:
+    """Place row ``i`` (``X/Y``) where the two streets meet."""
+    ix, m, r = run.ix, run.matcher, run.rows[i]
+    p = run.parsed[i]
+    a = m.street(p.street_a or "")
+    b = m.street(p.street_b or "")
+    if a is None or b is None or a[0] == b[0]:
+        _fail(r, "no_match", run.text[i])
+        return
+    lo, hi = min(a[0], b[0]), max(a[0], b[0])
+    pt = ix.intersection.get((lo, hi))
+    flags: list[str] = []
+    if pt is None:
+        pt = _geometric_intersection(ix.street_geom[a[0]], ix.street_geom[b[0]])
+        if pt is None:
+            _fail(r, "no_intersection", run.text[i])
+            return
+        flags.append("intersection_geometric")
+    score = min(a[2], b[2]) - 5
+    names = ix.street_names
+    _place(r, "intersection", score, Target("intersection", point=pt, street=a[0]),
+           f"{names[a[0]]} / {names[b[0]]}", flags)
+
+
+def _geometric_intersection(
+    ga: BaseGeometry | None, gb: BaseGeometry | None
+) -> tuple[float, float] | None:
+    """Where two street lines come within 30 m of each other (midpoint), or None."""
+    if ga is None or gb is None:
+        return None
+    pa, pb = nearest_points(ga, gb)
+    if pa.distance(pb) > 30:
+        return None
+    return ((pa.x + pb.x) / 2, (pa.y + pb.y) / 2)
+
+
+def _between_row(run: _Run, i: int) -> None:
+    """Place row ``i`` (``A mellan B och C``) on the span between the two cross streets."""
+    ix, m, r = run.ix, run.matcher, run.rows[i]
+    p = run.parsed[i]
+    a = m.street(p.street_a or "")
+    b = m.street(p.street_b or "")
+    subj = m.street(p.street) if p.street else None
+    if a is None or b is None or (p.street and subj is None):
+        _fail(r, "no_match", run.text[i])
+        return
+    ga, gb = ix.street_geom[a[0]], ix.street_geom[b[0]]
+    gs = ix.street_geom[subj[0]] if subj else None
+    if ga is None or gb is None or (subj is not None and gs is None):
+        _fail(r, "no_match", run.text[i])
+        return
+    line, flags = between_line(ga, gb, gs, ix)
+    if line is None:
+        _fail(r, "no_intersection", run.text[i])
+        return
+    names = ix.street_names
+    what = names[subj[0]] if subj else "gångväg"
+    score = min(a[2], b[2], subj[2] if subj else 100.0) - (15 if flags else 10)
+    _place(
+        r,
+        "between",
+        score,
+        Target("between", line=line, street=subj[0] if subj else None),
+        f"{what} mellan {names[a[0]]} och {names[b[0]]}",
+        flags,
+    )
+
+
+def _stage_spans(run: _Run) -> None:
+    """``intersection`` and ``between``: two named streets."""
+    n, parsed = run.n, run.parsed
+    todo = [i for i in range(n) if parsed[i].form == "intersection"]
+    _run_stage(run, "intersection", todo, lambda i: _intersection_row(run, i))
+    todo = [i for i in range(n) if parsed[i].form == "between"]
+    _run_stage(run, "between", todo, lambda i: _between_row(run, i))
+
+
+# --------------------------------------------------------------------------- 4. street level
+
+
+def _street_hit(run: _Run, i: int) -> tuple[int, float, list[str]] | None:
+    """(street id, score, flags) of a street named without (a known) house number."""
+    if i in run.street_only:
+        sid, sscore, _method, fl = run.street_only[i]
+        return sid, sscore, fl
+    p = run.parsed[i]
+    m = run.matcher
+    if p.form != "name" or p.street is None:
+        return None
+    if _is_district(p.street, run.districts[i], m):
+        return None
+    hit = m.street(p.street, p.postcode, fuzzy=False)
+    if hit is None:
+        return None
+    sid, how, sscore = hit
+    # a park or square drawn as an area with the same name: let the place stage take it
+    pl = m.place(p.street, fuzzy=False)
+    if pl is not None and run.ix.place_is_polygon[pl[0]]:
+        return None
+    return sid, sscore, ["diacritics_folded"] if how == "fold" else []
+
+
+def _street_row(run: _Run, i: int) -> None:
+    """Place row ``i`` on a whole street (flag ``street_level``)."""
+    hit = _street_hit(run, i)
+    if hit is None:
+        return
+    sid, sscore, fl = hit
+    if run.ix.street_geom[sid] is None:
+        return
+    _place(run.rows[i], "street", sscore * 0.6, Target("street", street=sid, near=run.near.get(i)),
+           run.ix.street_names[sid], ["street_level", *fl])
+
+
+def _stage_street(run: _Run) -> None:
+    """4. ``street``: a street without a (known) house number."""
+    run.near = _row_points(run.reg, run.wcrs, run.area)
+    todo = [i for i in range(run.n) if i in run.street_only or run.parsed[i].form == "name"]
+    _run_stage(run, "street", todo, lambda i: _street_row(run, i))
+
+
+# --------------------------------------------------------------------------- 5. places
+
+
+def _place_row(run: _Run, i: int) -> None:
+    """Place row ``i`` on a named place (or a street that scores higher than the place)."""
+    ix, m, r = run.ix, run.matcher, run.rows[i]
+    p = run.parsed[i]
+    key = p.street if p.form in ("name", "address") else None
+    if not key:
+        return
+    if _is_district(key, run.districts[i], m):
+        _fail(r, "only_district", run.text[i])
+        return
+    pl = m.place(key)
+    st = m.street(key, p.postcode) if p.form == "name" else None
+    if st is not None and (pl is None or st[2] > pl[2]) and ix.street_geom[st[0]] is not None:
+        _place(r, "street", st[2] * 0.6, Target("street", street=st[0], near=run.near.get(i)),
+               ix.street_names[st[0]], ["street_level"])
+        return
+    if pl is None:
+        return
+    pid, _how, score = pl
+    if ix.place_types[pid] in DISTRICT_PLACE_TYPES:
+        _fail(r, "only_district", run.text[i])
+        return
+    _place(r, "place", score, Target("place", place=pid),
+           f"{ix.place_names[pid]} ({ix.place_types[pid]})", [])
+
+
+def _stage_place(run: _Run) -> None:
+    """5. ``place``: a named park, square, school, station."""
+    todo = [i for i in range(run.n) if run.parsed[i].form in ("name", "address")]
+    _run_stage(run, "place", todo, lambda i: _place_row(run, i))
+
+
+# --------------------------------------------------------------------------- 7. provider
+
+
+def _provider_row(run: _Run, provider: Provider, i: int) -> None:
+    """Ask the provider for row ``i`` (its address, with the district when there is one)."""
+    r = run.rows[i]
+    q = run.text[i]
+    if r.reason in ("only_district", "other_script") or not q:
+        return
+    district = _text(run.districts[i])
+    hit = provider.geocode(q if not district else f"{q}, {district}")
+    if hit is None:
+        return
+    wcrs = run.wcrs
+    px, py = (
+        _transformer(hit.crs, wcrs).transform(hit.x, hit.y) if hit.crs != wcrs else (hit.x, hit.y)
+    )
+    area = run.area
+    inside = area is None or area.is_empty or area.contains(Point(px, py))
+    _place(r, "provider", float(hit.score), Target("point", point=(px, py)), hit.matched,
+           [] if inside else ["outside_extent"])
+
+
+def _stage_provider(run: _Run) -> None:
+    """7. ``provider``: the optional extra provider, for what is left (skipped without one)."""
+    provider = run.provider
+    if provider is None:
+        return
+    todo = [i for i in range(run.n) if run.rows[i].method is None and run.text[i]]
+    _run_stage(run, "provider", todo, lambda i: _provider_row(run, provider, i))
+
+
+# --------------------------------------------------------------------------- 8. reasons
+
+
+def _reason_row(run: _Run, i: int, wkt: Any) -> None:
+    """Give unplaced row ``i`` (with no reason yet) the reason that fits it."""
+    r = run.rows[i]
+    t = run.text[i]
+    if i in run.too_long:
+        _fail(r, "address_too_long", t, length=run.too_long[i], limit=MAX_ADDRESS_CHARS)
+    elif t is None or run.parsed[i].form == "empty":
+        _fail(r, "bad_wkt" if _text(wkt) is not None else "empty_address", t)
+    elif is_other_script(t):
+        _fail(r, "other_script", t)
+    elif "\ufffd" in t or _LOST_CHAR.search(t):
+        _fail(r, "bad_encoding", t)
+    else:
+        _fail(r, "no_match", t)
+
+
+def _stage_reasons(run: _Run) -> None:
+    """8. A reason for every row that is neither placed nor failed yet."""
+    for i, wkt in enumerate(run.reg["wkt"].tolist()):
+        r = run.rows[i]
+        if r.method is None and r.reason is None:
+            _reason_row(run, i, wkt)
+
+
+# --------------------------------------------------------------------------- geometry by kind
+
+
+def _stage_geometry(run: _Run) -> list[BaseGeometry | None]:
+    """The geometry of every placed row by its kind; a match without one becomes unplaced."""
+    place_geoms = run.gazetteer.places.geometry.to_numpy()
+    geoms: list[BaseGeometry | None] = [None] * run.n
+    for i, r in enumerate(run.rows):
+        if r.method is None or r.target is None:
+            continue
+        built = build_geometry(r.target, run.kinds[i], run.ix, place_geoms)
+        if built is None:  # e.g. a street with no usable line
+            log.debug("row %s: the match has no geometry", run.reg["source_row"].iat[i])
+            r.method = None
+            _fail(r, "no_match", run.text[i])
+            continue
+        geoms[i] = built[0]
+        r.flags.extend(built[1])
+    _flag_coordinate_disagreement(run.rows, geoms, run.near, run.reg)
+    return geoms
+
+
+#: Matches that lie on a named street without one address point deciding the district.
+_STREET_TARGETS = ("street", "range", "between")
+
+
+def _stage_districts(
+    run: _Run, geoms: list[BaseGeometry | None], areas: gpd.GeoDataFrame,
+    aliases: Mapping[str, str] | None,
+) -> list[BaseGeometry | None]:
+    """Each placed geometry in one district: its address point's, else the register's.
+
+    See :func:`trygg_geo.geocode._districts.fit_to_districts`; its flags are added to the rows.
+    """
+    ix = run.ix
+    anchors: list[tuple[Point, ...]] = []
+    streets: list[BaseGeometry | None] = []
+    for r in run.rows:
+        t = r.target if r.method is not None else None
+        if t is not None and t.what in ("address", "range"):
+            anchors.append(tuple(Point(ix.addr_x[a], ix.addr_y[a]) for a in t.addr))
+        else:
+            anchors.append(())
+        if t is not None and t.what in _STREET_TARGETS:
+            streets.append(ix.street_geom[t.street] if t.street is not None else t.line)
+        else:
+            streets.append(None)
+    if areas.crs is not None and not areas.crs.equals(run.gazetteer.crs):
+        areas = areas.to_crs(run.gazetteer.crs)
+    fitted, flags = fit_to_districts(geoms, areas, anchors=anchors, streets=streets,
+                                     district=run.reg["district"], aliases=aliases)
+    for r, fl in zip(run.rows, flags, strict=True):
+        r.flags.extend(f for f in fl if f not in r.flags)
+    return fitted
+
+
+def geocode_register(
     register: pd.DataFrame,
     gazetteer: Gazetteer,
     *,
     provider: Provider | None = None,
     extent: Any = None,
+    areas: gpd.GeoDataFrame | None = None,
+    aliases: Mapping[str, str] | None = None,
     fuzzy_threshold: float = 85,
     progress: bool = False,
+    lang: str = "sv",
+    dask: Any = None,
 ) -> GeocodeResult:
     """Place every row of an investment register, or say why it cannot be placed.
 
@@ -331,388 +884,95 @@ def geocode_register(  # noqa: C901 - split planned in issue 10, point 5
         The area investments belong to: a polygon, a ``(minx, miny, maxx, maxy)`` tuple or a
         GeoDataFrame/GeoSeries (in the working CRS, or with a CRS to reproject from). Points
         outside are flagged ``outside_extent``. Default: the gazetteer's extent.
+    areas
+        The districts (``area_id``, ``name``; reprojected to the working CRS). When given,
+        each placed geometry is put in one district: a row matched to an address point
+        belongs to the point's district, and the street line of a line kind is clipped to it,
+        or moved towards the address when the street runs just outside it (flag
+        ``district_from_address_point``); a street match without an address point that
+        crosses districts is cut to the district the register's ``district`` cell names
+        (flag ``district_from_register``); an address in another district than the register
+        names is flagged ``district_mismatch``. See
+        :func:`~trygg_geo.geocode._districts.fit_to_districts`.
+    aliases
+        Extra district alias -> area name or id, on top of
+        :data:`trygg_geo.areas.AREA_ALIASES` (with ``areas``).
     fuzzy_threshold
         Minimum rapidfuzz ratio (0-100) for a misspelt street or place name.
     progress
-        Show a tqdm progress bar.
+        Show a progress bar on standard error for stages of 1000+ rows even when it is not a
+        terminal. Without it a bar is shown on a terminal only, and never under
+        ``trygg-geo --quiet`` (see :mod:`trygg_geo._progress`).
+    lang
+        Language of the unplaced rows' ``reason_text``: ``"sv"`` (default) or ``"en"``.
+    dask
+        Geocode partitions of the register in parallel on dask (optional extra ``dask``):
+        ``True`` (dask's current scheduler), a ``distributed.Client`` or a scheduler address
+        (``"tcp://host:8786"``). Rows are partitioned by the fuzzy stage's blocking key; the
+        result is the same, in register order. See
+        :func:`trygg_geo._dask.geocode_register_dask` and ``docs/skala-upp.md``.
 
     Returns
     -------
     GeocodeResult
         ``len(placed) + len(unplaced) == len(register)``.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"sv"`` or ``"en"``.
     """
-    from tqdm.auto import tqdm
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r} for geocode_register. Fix: use 'sv' or 'en'.")
+    if dask is not None and dask is not False:
+        # imported here: trygg_geo._dask builds on this module's in-memory cascade
+        from trygg_geo._dask import dask_client, geocode_register_dask
 
-    reg, reg_geom = _prepare_register(register)
-    n = len(reg)
-    wcrs = gazetteer.crs
-    wcrs_s = wcrs.to_string()
-    area = _extent(extent, gazetteer)
-    m = _Matcher(gazetteer, fuzzy_threshold)
-    ix = m.ix
-    rows = [_Row() for _ in range(n)]
-    stages: list[tuple[str, float, int, int]] = []
-    kinds = [_text(v) or "annat" for v in reg["kind"].tolist()]
-    districts = reg["district"].tolist()
-
-    def stage(name: str, todo: list[int], fn: Callable[[int], None]) -> None:
-        t0 = time.perf_counter()
-        before = sum(1 for i in todo if rows[i].method is None)
-        for i in tqdm(
-            todo, desc=f"geocode: {name}", disable=not progress or len(todo) < 1000, leave=False
-        ):
-            if rows[i].method is None:
-                fn(i)
-        placed = before - sum(1 for i in todo if rows[i].method is None)
-        stages.append((name, time.perf_counter() - t0, len(todo), placed))
-
-    # --- preparation: text, flags
+        with dask_client(dask) as client:
+            return geocode_register_dask(
+                register, gazetteer, client=client, provider=provider, extent=extent,
+                areas=areas, aliases=aliases, fuzzy_threshold=fuzzy_threshold, lang=lang)
+    run = _new_run(register, gazetteer, provider=provider, extent=extent,
+                   fuzzy_threshold=fuzzy_threshold, progress=progress)
+    _timed(run, "prepare", _stage_prepare)
+    _timed(run, "wkt", _stage_wkt, "wkt")
+    for stage in _MATCH_STAGES:
+        stage(run)
+    _stage_reasons(run)
     t0 = time.perf_counter()
-    raw_addr = [_text(v) for v in reg["address"].tolist()]
-    text: list[str | None] = []
-    too_long: dict[int, int] = {}  # row -> length as written
-    for i, a in enumerate(raw_addr):
-        if a is None:
-            text.append(None)
-            continue
-        if len(a) > MAX_ADDRESS_CHARS:
-            too_long[i] = len(a)
-            a = a[:MAX_ADDRESS_CHARS].strip()
-            rows[i].flags.append("text_truncated")
-        fixed, repaired = repair_encoding(a)
-        if repaired:
-            rows[i].flags.append("encoding_repaired")
-        text.append(fixed)
-    parsed_cache: dict[str, ParsedAddress] = {}
-    parsed: list[ParsedAddress] = []
-    for t in text:
-        if t is None:
-            parsed.append(ParsedAddress(text="", form="empty"))
-            continue
-        p = parsed_cache.get(t)
-        if p is None:
-            p = parse_address(t)
-            parsed_cache[t] = p
-        parsed.append(p)
-    content = [c for c in REGISTER_COLUMNS if c not in ("source_row", "raw_text")]
-    dup = (
-        reg[content]
-        .astype(object)
-        .where(reg[content].notna(), None)
-        .astype(str)
-        .duplicated(keep="first")
-        .to_numpy()
-    )
-    ids = pd.Series([_text(v) for v in reg["investment_id"].tolist()], dtype=object)
-    dup_id = (ids.notna() & ids.duplicated(keep="first")).to_numpy() & ~dup
-    recog = reg["kind_recognised"].tolist()
-    for i in range(n):
-        if dup[i]:
-            rows[i].flags.append("duplicate_row")
-        elif dup_id[i]:
-            rows[i].flags.append("duplicate_id")
-        if recog[i] is False or (
-            recog[i] is not None and recog[i] is not pd.NA and not bool(recog[i])
-        ):
-            rows[i].flags.append("kind_unknown")
-    stages.append(("prepare", time.perf_counter() - t0, n, 0))
-
-    # --- 0. WKT or geometry column
-    t0 = time.perf_counter()
-    _stage_wkt(reg, reg_geom, rows, wcrs_s, area)
-    stages.append(("wkt", time.perf_counter() - t0, n, sum(r.method == "wkt" for r in rows)))
-
-    addr_rows = [i for i in range(n) if parsed[i].form == "address"]
-
-    # --- 1. exact
-    def exact(i: int) -> None:
-        t = text[i] or ""
-        head = t.split(",", 1)[0].strip()
-        parts = head.rsplit(" ", 1)
-        if len(parts) != 2:
-            return
-        sid = ix.street_display.get(parts[0])
-        if sid is None:
-            return
-        p = parsed[i]
-        if p.number is None or p.number_to is not None:
-            return
-        cands = ix.lookup(sid, p.number, p.letter)
-        cands = cands[ix.addr_housenumber[cands] == parts[1]]
-        if len(cands):
-            a, fl = m.pick_address(cands, p.postcode)
-            _place(
-                rows[i],
-                "exact",
-                100.0,
-                Target("address", addr=(a,), street=sid),
-                _addr_text(gazetteer, a),
-                fl,
-            )
-
-    stage("exact", addr_rows, exact)
-
-    # --- 2./3. normalised, fuzzy (addresses with numbers)
-    street_only: dict[int, tuple[int, float, str, list[str]]] = {}
-
-    def by_number(i: int, fuzzy: bool) -> None:
-        p = parsed[i]
-        assert p.street is not None and p.number is not None
-        hit = m.street(p.street, p.postcode, fuzzy=fuzzy)
-        if hit is None or (not fuzzy and hit[1] == "fuzzy"):
-            return
-        sid, how, sscore = hit
-        method = "fuzzy" if how == "fuzzy" else "normalised"
-        fl: list[str] = ["diacritics_folded"] if how == "fold" else []
-        a = ix.lookup(sid, p.number, p.letter)
-        if not len(a) and p.letter:
-            a = ix.lookup_number(sid, p.number)
-            if len(a):
-                fl.append("letter_not_found")
-        if len(a) and p.number_to is not None:
-            b = ix.lookup_number(sid, p.number_to)
-            if len(b):
-                ai, f1 = m.pick_address(a, p.postcode)
-                bi, _ = m.pick_address(b, p.postcode)
-                _place(
-                    rows[i],
-                    method,
-                    sscore - 2,
-                    Target("range", addr=(ai, bi), street=sid),
-                    f"{ix.street_names[sid]} {ix.addr_housenumber[ai]}-{ix.addr_housenumber[bi]}",
-                    fl + f1,
-                )
-                return
-            fl.append("range_end_not_found")
-        if len(a):
-            ai, f1 = m.pick_address(a, p.postcode)
-            score = sscore - (3 if "letter_not_found" in fl else 0)
-            _place(
-                rows[i],
-                method,
-                score,
-                Target("address", addr=(ai,), street=sid),
-                _addr_text(gazetteer, ai),
-                fl + f1,
-            )
-            return
-        street_only[i] = (
-            sid,
-            sscore,
-            method,
-            fl + ["number_not_found"] + (["fuzzy_street"] if how == "fuzzy" else []),
-        )
-
-    stage("normalised", addr_rows, lambda i: by_number(i, False))
-    stage("fuzzy", [i for i in addr_rows if i not in street_only], lambda i: by_number(i, True))
-
-    # --- intersections and spans
-    def intersection(i: int) -> None:
-        p = parsed[i]
-        a = m.street(p.street_a or "")
-        b = m.street(p.street_b or "")
-        if a is None or b is None or a[0] == b[0]:
-            _fail(rows[i], "no_match", text[i])
-            return
-        lo, hi = min(a[0], b[0]), max(a[0], b[0])
-        pt = ix.intersection.get((lo, hi))
-        flags: list[str] = []
-        if pt is None:
-            ga, gb = ix.street_geom[a[0]], ix.street_geom[b[0]]
-            if ga is None or gb is None:
-                _fail(rows[i], "no_intersection", text[i])
-                return
-            pa, pb = nearest_points(ga, gb)
-            if pa.distance(pb) > 30:
-                _fail(rows[i], "no_intersection", text[i])
-                return
-            pt = ((pa.x + pb.x) / 2, (pa.y + pb.y) / 2)
-            flags.append("intersection_geometric")
-        score = min(a[2], b[2]) - 5
-        names = ix.street_names
-        _place(rows[i], "intersection", score, Target("intersection", point=pt, street=a[0]),
-               f"{names[a[0]]} / {names[b[0]]}", flags)
-
-    def between(i: int) -> None:
-        p = parsed[i]
-        a = m.street(p.street_a or "")
-        b = m.street(p.street_b or "")
-        subj = m.street(p.street) if p.street else None
-        if a is None or b is None or (p.street and subj is None):
-            _fail(rows[i], "no_match", text[i])
-            return
-        ga, gb = ix.street_geom[a[0]], ix.street_geom[b[0]]
-        gs = ix.street_geom[subj[0]] if subj else None
-        if ga is None or gb is None or (subj is not None and gs is None):
-            _fail(rows[i], "no_match", text[i])
-            return
-        line, flags = between_line(ga, gb, gs, ix)
-        if line is None:
-            _fail(rows[i], "no_intersection", text[i])
-            return
-        names = ix.street_names
-        what = names[subj[0]] if subj else "gångväg"
-        score = min(a[2], b[2], subj[2] if subj else 100.0) - (15 if flags else 10)
-        _place(
-            rows[i],
-            "between",
-            score,
-            Target("between", line=line, street=subj[0] if subj else None),
-            f"{what} mellan {names[a[0]]} och {names[b[0]]}",
-            flags,
-        )
-
-    stage("intersection", [i for i in range(n) if parsed[i].form == "intersection"], intersection)
-    stage("between", [i for i in range(n) if parsed[i].form == "between"], between)
-
-    # --- 4. street level
-    near = _row_points(reg, wcrs_s, area)
-
-    def street_level(i: int) -> None:
-        p = parsed[i]
-        if i in street_only:
-            sid, sscore, _method, fl = street_only[i]
-        else:
-            if p.form != "name" or p.street is None:
-                return
-            if _is_district(p.street, districts[i], m):
-                return
-            hit = m.street(p.street, p.postcode, fuzzy=False)
-            if hit is None:
-                return
-            sid, how, sscore = hit
-            fl = ["diacritics_folded"] if how == "fold" else []
-            # a park or square drawn as an area with the same name: let the place stage take it
-            pl = m.place(p.street, fuzzy=False)
-            if pl is not None and ix.place_is_polygon[pl[0]]:
-                return
-        if ix.street_geom[sid] is None:
-            return
-        _place(rows[i], "street", sscore * 0.6, Target("street", street=sid, near=near.get(i)),
-               ix.street_names[sid], ["street_level", *fl])
-
-    stage(
-        "street",
-        [i for i in range(n) if i in street_only or parsed[i].form == "name"],
-        street_level,
-    )
-
-    # --- 5. places
-    def place(i: int) -> None:
-        p = parsed[i]
-        key = p.street if p.form in ("name", "address") else None
-        if not key:
-            return
-        if _is_district(key, districts[i], m):
-            _fail(rows[i], "only_district", text[i])
-            return
-        pl = m.place(key)
-        st = m.street(key, p.postcode) if p.form == "name" else None
-        if st is not None and (pl is None or st[2] > pl[2]) and ix.street_geom[st[0]] is not None:
-            _place(rows[i], "street", st[2] * 0.6, Target("street", street=st[0], near=near.get(i)),
-                   ix.street_names[st[0]], ["street_level"])
-            return
-        if pl is None:
-            return
-        pid, _how, score = pl
-        if ix.place_types[pid] in DISTRICT_PLACE_TYPES:
-            _fail(rows[i], "only_district", text[i])
-            return
-        _place(rows[i], "place", score, Target("place", place=pid),
-               f"{ix.place_names[pid]} ({ix.place_types[pid]})", [])
-
-    stage("place", [i for i in range(n) if parsed[i].form in ("name", "address")], place)
-
-    # --- 6. coordinates
-    t0 = time.perf_counter()
-    _stage_coordinates(reg, rows, wcrs_s, area)
-    stages.append(
-        ("coordinates", time.perf_counter() - t0, n, sum(r.method == "coordinates" for r in rows))
-    )
-
-    # --- 7. provider
-    if provider is not None:
-        def ask(i: int) -> None:
-            if rows[i].reason in ("only_district", "other_script") or not text[i]:
-                return
-            district = _text(districts[i])
-            q = text[i] or ""
-            hit = provider.geocode(q if not district else f"{q}, {district}")
-            if hit is None:
-                return
-            px, py = (
-                _transformer(hit.crs, wcrs_s).transform(hit.x, hit.y)
-                if hit.crs != wcrs_s
-                else (hit.x, hit.y)
-            )
-            fl = (
-                []
-                if area is None or area.is_empty or area.contains(Point(px, py))
-                else ["outside_extent"]
-            )
-            _place(
-                rows[i],
-                "provider",
-                float(hit.score),
-                Target("point", point=(px, py)),
-                hit.matched,
-                fl,
-            )
-
-        stage("provider", [i for i in range(n) if rows[i].method is None and text[i]], ask)
-
-    # --- 8. reasons for the rest
-    wkt_col = reg["wkt"].tolist()
-    for i in range(n):
-        r = rows[i]
-        if r.method is not None or r.reason is not None:
-            continue
-        t = text[i]
-        if i in too_long:
-            _fail(r, "address_too_long", t, length=f"{too_long[i]:,}", limit=MAX_ADDRESS_CHARS)
-        elif t is None or parsed[i].form == "empty":
-            if _text(wkt_col[i]) is not None:
-                _fail(r, "bad_wkt", t)
-            else:
-                _fail(r, "empty_address", t)
-        elif is_other_script(t):
-            _fail(r, "other_script", t)
-        elif "\ufffd" in t or _LOST_CHAR.search(t):
-            _fail(r, "bad_encoding", t)
-        else:
-            _fail(r, "no_match", t)
-
-    # --- geometry by kind
-    t0 = time.perf_counter()
-    place_geoms = gazetteer.places.geometry.to_numpy()
-    geoms: list[BaseGeometry | None] = [None] * n
-    for i in range(n):
-        r = rows[i]
-        if r.method is None or r.target is None:
-            continue
-        try:
-            g, fl = build_geometry(r.target, kinds[i], ix, place_geoms)
-        except ValueError as exc:  # a street with no usable line
-            log.debug("row %s: no geometry (%s)", reg["source_row"].iat[i], exc)
-            r.method = None
-            _fail(r, "no_match", text[i])
-            continue
-        geoms[i] = g
-        r.flags.extend(fl)
-    _flag_coordinate_disagreement(rows, geoms, near, reg)
-    stages.append(("geometry", time.perf_counter() - t0, n, 0))
-
-    placed_gdf, unplaced_df = _assemble(reg, rows, geoms, wcrs)
+    geoms = _stage_geometry(run)
+    if areas is not None:
+        geoms = _stage_districts(run, geoms, areas, aliases)
+    run.stages.append(("geometry", time.perf_counter() - t0, run.n, 0))
+    placed, unplaced = _assemble(run.reg, run.rows, geoms, gazetteer.crs, lang)
     result = GeocodeResult(
-        placed=placed_gdf,
-        unplaced=unplaced_df,
-        crs=wcrs,
-        stages=pd.DataFrame(stages, columns=["stage", "seconds", "rows_in", "rows_placed"]),
+        placed=placed,
+        unplaced=unplaced,
+        crs=gazetteer.crs,
+        stages=pd.DataFrame(run.stages, columns=["stage", "seconds", "rows_in", "rows_placed"]),
     )
     log.info(
-        "geocoded %d rows: %d placed, %d unplaced", n, len(result.placed), len(result.unplaced)
+        "geocoded %d rows: %d placed, %d unplaced", run.n, len(result.placed), len(result.unplaced)
     )
     return result
+
+
+def _stage_coordinates_timed(run: _Run) -> None:
+    """6. ``coordinates``: the row's x/y."""
+    _timed(run, "coordinates", _stage_coordinates, "coordinates")
+
+
+#: The matching stages after 0. ``wkt``, in cascade order.
+_MATCH_STAGES: tuple[Callable[[_Run], None], ...] = (
+    _stage_exact,
+    _stage_normalised,
+    _stage_fuzzy,
+    _stage_spans,
+    _stage_street,
+    _stage_place,
+    _stage_coordinates_timed,
+    _stage_provider,
+)
 
 
 def _addr_text(gaz: Gazetteer, a: int) -> str:
@@ -735,13 +995,13 @@ def _place(
 
 
 def _fail(r: _Row, reason: str, text: str | None, **fmt: Any) -> None:
+    """Mark ``r`` unplaced for ``reason`` (a later ``no_match`` keeps an earlier reason)."""
     if r.reason is None or reason != "no_match":
         r.reason = reason
         t = text or ""
         if len(t) > 120:
             t = t[:117] + "..."
-        r.reason_text = REASONS[reason].format(
-            text=t, **{"x": "", "y": "", "declared": "", "length": "", "limit": "", **fmt})
+        r.reason_values = {"text": t, **fmt}
 
 
 def _is_district(key: str, district: Any, m: _Matcher) -> bool:
@@ -772,10 +1032,21 @@ def _extent(extent: Any, gaz: Gazetteer) -> BaseGeometry | None:
 
 
 def _declared(reg: pd.DataFrame) -> list[str | None]:
+    """Each row's declared CRS as a label (``"EPSG:3011"``); None when blank or unreadable.
+
+    Lenient: a row whose CRS cannot be read is placed by detecting the CRS from its numbers
+    (and flagged), so it is not an error here.
+
+    >>> _declared(pd.DataFrame({"crs": ["SWEREF 99 18 00", "3006", "wgs84", None, "nonsense"]}))
+    ['EPSG:3011', 'EPSG:3006', 'EPSG:4326', None, None]
+    """
     out: list[str | None] = []
     for v in reg["crs"].tolist():
-        t = _text(v)
-        out.append(parse_crs(t) if t else None)
+        try:
+            crs = parse_optional_crs(_text(v))
+        except CRSError:
+            crs = None
+        out.append(None if crs is None else crs_label(crs))
     return out
 
 
@@ -798,16 +1069,18 @@ def _row_points(
             if fix.ok[k] and "outside_extent" not in fix.flags[k]}
 
 
-def _stage_coordinates(
-    reg: pd.DataFrame, rows: list[_Row], wcrs: str, area: BaseGeometry | None
-) -> None:
+def _stage_coordinates(run: _Run) -> None:
+    """6. ``coordinates``: place the rows left by their x/y, or say why the x/y are impossible."""
+    reg, rows = run.reg, run.rows
     x, y = _floats(reg["x"]), _floats(reg["y"])
     todo = np.array([r.method is None for r in rows]) & (np.isfinite(x) | np.isfinite(y))
     if not todo.any():
         return
     idx = np.flatnonzero(todo)
     decl = _declared(reg)
-    fix = resolve_coordinates(x[idx], y[idx], [decl[i] for i in idx], working_crs=wcrs, extent=area)
+    fix = resolve_coordinates(
+        x[idx], y[idx], [decl[i] for i in idx], working_crs=run.wcrs, extent=run.area
+    )
     addr = reg["address"].tolist()
     for k, i in enumerate(idx):
         r = rows[i]
@@ -822,60 +1095,105 @@ def _stage_coordinates(
                 fix.flags[k],
             )
         elif r.reason is None or r.reason == "no_match" or _text(addr[i]) is None:
-            r.reason = "impossible_coordinates"
-            d = decl[i]
-            sentence, _likely, _sw = crs_hint(np.array([x[i]]), np.array([y[i]]), d)
-            note = (f" (declared: {d}; {sentence})" if d else f" ({sentence})") \
-                if np.isfinite(x[i]) and np.isfinite(y[i]) else " (x or y is missing)"
-            r.reason_text = REASONS["impossible_coordinates"].format(
-                x=f"{x[i]:g}", y=f"{y[i]:g}", declared=note
-            )
+            _fail_coordinates(r, x[i], y[i], decl[i])
 
 
-def _stage_wkt(reg: pd.DataFrame, reg_geom: gpd.GeoSeries | None, rows: list[_Row], wcrs: str,
-               area: BaseGeometry | None) -> None:
-    n = len(reg)
-    geoms = np.full(n, None, dtype=object)
-    crs_of = np.full(n, "", dtype=object)
-    if reg_geom is not None and reg_geom.crs is not None:
-        g = reg_geom.to_crs(wcrs).to_numpy()
+def _fail_coordinates(r: _Row, x: float, y: float, declared: str | None) -> None:
+    """Unplaced for ``impossible_coordinates``, with a hint at the CRS the x/y may be in."""
+    r.reason = "impossible_coordinates"
+    r.reason_values = {"x": x, "y": y, "declared": declared}
+
+
+def _coordinate_hint(x: float, y: float, declared: str | None, lang: str) -> str:
+    """What the x/y of a row look like, in words (``x and y look swapped``, ...).
+
+    ``declared`` is the row's CRS as a label (``"EPSG:3006"``), as :func:`_declared` gives it.
+    """
+    _sentence, likely, swapped = xy_hint(np.array([x]), np.array([y]), declared)
+    if likely is None:
+        return text("geocode.hint_none", lang)
+    if swapped and likely == declared:
+        return text("geocode.hint_swapped", lang)
+    hint = text("geocode.hint_crs_swapped" if swapped else "geocode.hint_crs", lang,
+                crs=crs_name(likely))
+    return hint + (text("geocode.hint_not", lang, crs=crs_name(declared)) if declared else "")
+
+
+def _reason_text(r: _Row, lang: str) -> str:
+    """The sentence of an unplaced row's reason, in ``lang``."""
+    reason = r.reason or "no_match"
+    values: dict[str, Any] = {"text": "", **r.reason_values}
+    if reason == "impossible_coordinates":
+        x, y, declared = values.get("x", np.nan), values.get("y", np.nan), values.get("declared")
+        if not (np.isfinite(x) and np.isfinite(y)):
+            note = text("geocode.xy_missing", lang)
+        elif declared:
+            note = text("geocode.declared", lang, crs=declared,
+                        hint=_coordinate_hint(x, y, declared, lang))
+        else:
+            note = text("geocode.hint", lang, hint=_coordinate_hint(x, y, None, lang))
+        values.update(x=f"{x:g}", y=f"{y:g}", declared=note)
+    elif reason == "address_too_long":
+        values.update(length=fmt_number(values.get("length"), 0, lang),
+                      limit=fmt_number(values.get("limit"), 0, lang))
+    return text(f"geocode.{reason}", lang, **values)
+
+
+def _register_geometry(run: _Run) -> np.ndarray:
+    """The register's own geometry (a GeoDataFrame's), in the working CRS; None where absent."""
+    geoms = np.full(run.n, None, dtype=object)
+    if run.reg_geom is not None and run.reg_geom.crs is not None:
+        g = run.reg_geom.to_crs(run.wcrs).to_numpy()
         ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
         geoms[ok] = g[ok]
-        crs_of[ok] = wcrs
-    wkt = np.array([_text(v) for v in reg["wkt"].tolist()], dtype=object)
+    return geoms
+
+
+def _to_working(g: BaseGeometry, swapped: bool, src: str, wcrs: str) -> BaseGeometry:
+    """A WKT geometry in the working CRS (x/y swapped back first when they were swapped)."""
+    if swapped:
+        g = shapely.transform(g, lambda c: c[:, ::-1])
+    if src != wcrs:
+        t = _transformer(src, wcrs)
+        g = shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+    return g
+
+
+def _wkt_geometry(run: _Run, geoms: np.ndarray) -> None:
+    """Read the ``wkt`` cells of rows without a geometry into ``geoms`` (flag ``bad_wkt``)."""
+    wkt = np.array([_text(v) for v in run.reg["wkt"].tolist()], dtype=object)
     has = np.array([w is not None for w in wkt]) & np.array([g is None for g in geoms])
-    if has.any():
-        parsed = shapely.from_wkt(wkt[has], on_invalid="ignore")
-        idx = np.flatnonzero(has)
-        decl = _declared(reg)
-        good = ~(shapely.is_missing(parsed) | shapely.is_empty(parsed))
-        for bad in idx[~good].tolist():
-            rows[bad].flags.append("bad_wkt")
-        gidx = idx[good]
-        pg = parsed[good]
-        if len(gidx):
-            rp = shapely.get_coordinates(shapely.point_on_surface(pg))
-            fix = resolve_coordinates(
-                rp[:, 0], rp[:, 1], [decl[i] for i in gidx], working_crs=wcrs, extent=area
-            )
-            for j, ri in enumerate(gidx.tolist()):
-                if not fix.ok[j]:
-                    rows[ri].flags.append("bad_wkt")
-                    continue
-                g = pg[j]
-                if fix.swapped[j]:
-                    g = shapely.transform(g, lambda c: c[:, ::-1])
-                src = fix.src[j]
-                if src != wcrs:
-                    t = _transformer(src, wcrs)
-                    g = shapely.transform(
-                        g, lambda c, t=t: np.column_stack(t.transform(c[:, 0], c[:, 1]))
-                    )
-                geoms[ri] = g
-                rows[ri].flags.extend(f for f in fix.flags[j] if f != "crs_detected")
-    for i in range(n):
+    if not has.any():
+        return
+    parsed = shapely.from_wkt(wkt[has], on_invalid="ignore")
+    idx = np.flatnonzero(has)
+    good = ~(shapely.is_missing(parsed) | shapely.is_empty(parsed))
+    for bad in idx[~good].tolist():
+        run.rows[bad].flags.append("bad_wkt")
+    gidx = idx[good]
+    pg = parsed[good]
+    if not len(gidx):
+        return
+    decl = _declared(run.reg)
+    rp = shapely.get_coordinates(shapely.point_on_surface(pg))
+    fix = resolve_coordinates(
+        rp[:, 0], rp[:, 1], [decl[i] for i in gidx], working_crs=run.wcrs, extent=run.area
+    )
+    for j, ri in enumerate(gidx.tolist()):
+        if not fix.ok[j]:
+            run.rows[ri].flags.append("bad_wkt")
+            continue
+        geoms[ri] = _to_working(pg[j], bool(fix.swapped[j]), fix.src[j], run.wcrs)
+        run.rows[ri].flags.extend(f for f in fix.flags[j] if f != "crs_detected")
+
+
+def _stage_wkt(run: _Run) -> None:
+    """0. ``wkt``: a geometry column or a readable WKT cell places the row as it is."""
+    geoms = _register_geometry(run)
+    _wkt_geometry(run, geoms)
+    for i in range(run.n):
         if geoms[i] is not None:
-            _place(rows[i], "wkt", 100.0, Target("geometry", geometry=geoms[i]), "wkt", [])
+            _place(run.rows[i], "wkt", 100.0, Target("geometry", geometry=geoms[i]), "wkt", [])
 
 
 def _flag_coordinate_disagreement(rows: list[_Row], geoms: list[BaseGeometry | None],
@@ -890,7 +1208,7 @@ def _flag_coordinate_disagreement(rows: list[_Row], geoms: list[BaseGeometry | N
 
 
 def _assemble(reg: pd.DataFrame, rows: list[_Row], geoms: list[BaseGeometry | None],
-              wcrs: CRS) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+              wcrs: CRS, lang: str = "sv") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     placed_mask = np.array([r.method is not None for r in rows], dtype=bool)
     cols = list(reg.columns)
     p = reg.loc[placed_mask, cols].reset_index(drop=True)
@@ -907,12 +1225,12 @@ def _assemble(reg: pd.DataFrame, rows: list[_Row], geoms: list[BaseGeometry | No
     texts = []
     read_flags = (u["read_flag"].tolist() if "read_flag" in u.columns else [None] * len(ur))
     for r, rf in zip(ur, read_flags, strict=True):
-        t = r.reason_text or REASONS["no_match"].format(text="")
+        t = _reason_text(r, lang)
         # the reader's flags too (bad cells, future dates, cut text): the unplaced table is where
         # a person looks for everything wrong with the row
         extra = [f for f in (_text(rf) or "").split(_FLAG_SEP) if f and f not in r.flags]
         if r.flags or extra:
-            t += f" Also flagged: {', '.join([*r.flags, *extra])}."
+            t += text("geocode.also_flagged", lang, flags=", ".join([*r.flags, *extra]))
         texts.append(t)
     u["reason_text"] = pd.Series(texts, dtype=object)
     return placed, u

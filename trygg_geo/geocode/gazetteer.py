@@ -28,13 +28,17 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import osmnx as ox
 import pandas as pd
+import pyogrio
 import shapely
-from pyproj import CRS
+from osmnx._errors import InsufficientResponseError
+from pyproj import CRS, Transformer
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from trygg_geo._atomic import atomic_path
+from trygg_geo._crs import DEFAULT_WORKING_CRS, parse_crs, require_crs, require_projected
 from trygg_geo._errors import (
     CRSError,
     EmptyLayerError,
@@ -42,6 +46,7 @@ from trygg_geo._errors import (
     MissingFileError,
     UnreadableFileError,
 )
+from trygg_geo._tabular import match_columns, parse_number, read_table
 from trygg_geo.geocode._normalise import (
     blocking_keys,
     letter_code,
@@ -138,7 +143,7 @@ class Gazetteer:
         places: gpd.GeoDataFrame | None = None,
         paths: gpd.GeoDataFrame | None = None,
         intersections: pd.DataFrame | None = None,
-        crs: Any = "EPSG:3006",
+        crs: Any = DEFAULT_WORKING_CRS,
         source: str = "",
     ) -> Gazetteer:
         """Build a gazetteer from plain frames.
@@ -160,18 +165,12 @@ class Gazetteer:
         crs
             The working CRS; must be projected. Inputs in another CRS are reprojected.
         """
-        wcrs = CRS.from_user_input(crs)
-        if not wcrs.is_projected:
-            raise CRSError(
-                f"the gazetteer's working CRS must be projected (metres); got {wcrs.to_string()}. "
-                "Fix: use EPSG:3006 (SWEREF 99 TM) or the municipality's SWEREF 99 zone."
-            )
+        wcrs = require_projected(crs, what="the gazetteer's working CRS")
 
         def prep(g: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
             if g is None or len(g) == 0:
                 return None
-            if g.crs is None:
-                raise CRSError(f"the {what} frame has no CRS. Fix: set it with .set_crs(...).")
+            require_crs(g, what=f"the {what} frame")
             return g.to_crs(wcrs).reset_index(drop=True)
 
         a = prep(addresses, "addresses")
@@ -358,7 +357,7 @@ class Gazetteer:
         return gaz
 
     @classmethod
-    def from_osm_xml(cls, path: str | Path, *, crs: Any = "EPSG:3006") -> Gazetteer:
+    def from_osm_xml(cls, path: str | Path, *, crs: Any = DEFAULT_WORKING_CRS) -> Gazetteer:
         """Build a gazetteer from an OSM XML file (``.osm``, ``.osm.bz2``, ``.osm.gz``).
 
         Addresses come from nodes and buildings with ``addr:street`` and ``addr:housenumber``
@@ -374,9 +373,6 @@ class Gazetteer:
         crs
             Working CRS (projected; default SWEREF 99 TM).
         """
-        import osmnx as ox
-        from osmnx._errors import InsufficientResponseError
-
         p = Path(path)
         if not p.exists():
             raise MissingFileError(p, what="OSM XML file")
@@ -441,7 +437,7 @@ class Gazetteer:
         *,
         columns: dict[str, str] | None = None,
         crs: Any = None,
-        working_crs: Any = "EPSG:3006",
+        working_crs: Any = DEFAULT_WORKING_CRS,
     ) -> Gazetteer:
         """Build a gazetteer from an address-point file (CSV, Excel or GPKG).
 
@@ -460,14 +456,10 @@ class Gazetteer:
         working_crs
             The gazetteer's projected CRS (default SWEREF 99 TM).
         """
-        from trygg_geo._tabular import match_columns, parse_number, read_table
-
         p = Path(path)
         if not p.exists():
             raise MissingFileError(p, what="address file")
         if p.suffix.lower() in {".gpkg", ".shp", ".geojson", ".json", ".fgb"}:
-            import pyogrio
-
             try:
                 df = pyogrio.read_dataframe(p)
             except Exception as exc:
@@ -483,12 +475,7 @@ class Gazetteer:
                 and "x" not in (columns or {})
             ):
                 if df.crs is None:
-                    if crs is None:
-                        raise CRSError(
-                            f"'{p}': the layer has no CRS. Fix: pass crs='EPSG:3006' (or the right "
-                            "one)."
-                        )
-                    df = df.set_crs(crs)
+                    df = df.set_crs(require_crs(crs, what="the address layer", file=p))
                 geom = df.geometry
             else:
                 geom = None
@@ -533,17 +520,11 @@ class Gazetteer:
             if crs is None and "crs" in m:
                 vals = pd.unique(text[m["crs"]].dropna())
                 if len(vals) != 1:
-                    raise CRSError(f"'{p}': the {m['crs']} column holds {len(vals)} different CRS "
-                                   "values. Fix: export all points in one CRS.")
-                crs = str(vals[0])
-                crs = f"EPSG:{crs}" if crs.isdigit() else crs
-            if crs is None:
-                raise CRSError(
-                    f"'{p}': the CRS of the x/y columns is not known. Fix: pass crs='EPSG:3006' "
-                    "(SWEREF 99 TM), 'EPSG:3011' (SWEREF 99 18 00) or the municipality's zone."
-                )
-            out_crs = crs
-            geom = gpd.GeoSeries(gpd.points_from_xy(xs.to_numpy(), ys.to_numpy()), crs=crs)
+                    raise CRSError(f"the column holds {len(vals)} different CRS values.", file=p,
+                                   column=m["crs"], fix="export all points in one CRS.")
+                crs = parse_crs(vals[0], file=p, column=m["crs"])
+            out_crs = require_crs(crs, what="the address file (x/y columns)", file=p)
+            geom = gpd.GeoSeries(gpd.points_from_xy(xs.to_numpy(), ys.to_numpy()), crs=out_crs)
         else:
             out_crs = geom.crs
 
@@ -575,7 +556,7 @@ class Gazetteer:
         cls,
         path: str | Path,
         *,
-        crs: Any = "EPSG:3006",
+        crs: Any = DEFAULT_WORKING_CRS,
         columns: dict[str, str] | None = None,
         source_crs: Any = None,
     ) -> Gazetteer:
@@ -601,21 +582,15 @@ class Gazetteer:
         if name.endswith((".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")):
             return cls.from_osm_xml(p, crs=crs)
         if name.endswith(".gpkg"):
-            import pyogrio
-
             if "gazetteer_meta" in {row[0] for row in pyogrio.list_layers(p)}:
                 return cls.load(p).to_crs(crs)
         return cls.from_address_file(p, columns=columns, crs=source_crs, working_crs=crs)
 
     def to_crs(self, crs: Any) -> Gazetteer:
         """The same gazetteer in another (projected) CRS; ``self`` when it is already in it."""
-        target = CRS.from_user_input(crs)
+        target = require_projected(crs, what="the gazetteer's CRS")
         if target == self.crs:
             return self
-        if not target.is_projected:
-            raise CRSError(f"the gazetteer's CRS must be projected; got {target.to_string()}.")
-        from pyproj import Transformer
-
         tr = Transformer.from_crs(self.crs, target, always_xy=True)
         inter = self.intersections.copy()
         if len(inter):
@@ -637,8 +612,6 @@ class Gazetteer:
         Its layers are ``addresses``, ``streets``, ``places``, ``paths``, ``intersections`` and
         ``gazetteer_meta``.
         """
-        import pyogrio
-
         target = Path(path)
         if target.suffix.lower() != ".gpkg":
             raise InputError("a gazetteer is saved as a GeoPackage.", file=target,
@@ -662,8 +635,6 @@ class Gazetteer:
     @classmethod
     def load(cls, path: str | Path) -> Gazetteer:
         """Read a gazetteer written by :meth:`save`."""
-        import pyogrio
-
         p = Path(path)
         if not p.exists():
             raise MissingFileError(p, what="saved gazetteer")
@@ -846,8 +817,6 @@ class _Index:
 
 def _graph_layers(G: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Named streets, unnamed paths and named-street intersections from an osmnx graph."""
-    import osmnx as ox
-
     nodes, edges = ox.graph_to_gdfs(G)
     edges = edges.reset_index()
     if "highway" not in edges.columns:

@@ -14,53 +14,20 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import pandas as pd
 
 from trygg_geo._errors import InputError, MissingDependencyError
+from trygg_geo.geocode._match import geocode_register
+from trygg_geo.geocode._provider_base import Provider, ProviderHit
 
 __all__ = ["DEFAULT_USER_AGENT", "GeopyProvider", "LocalProvider", "Provider", "ProviderHit"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "trygg-geo/0.1 (safety investment geocoding; municipal use)"
-
-
-@dataclass(frozen=True)
-class ProviderHit:
-    """One provider answer.
-
-    Attributes
-    ----------
-    x, y
-        Coordinates in ``crs`` (x = easting or longitude).
-    crs
-        e.g. ``"EPSG:4326"``.
-    score
-        Confidence 0-100.
-    matched
-        The provider's text for what it found.
-    """
-
-    x: float
-    y: float
-    crs: str
-    score: float
-    matched: str
-
-
-@runtime_checkable
-class Provider(Protocol):
-    """Anything that geocodes one address string."""
-
-    name: str
-
-    def geocode(self, query: str) -> ProviderHit | None:
-        """The best hit for ``query``, or None."""
-        ...
 
 
 class LocalProvider:
@@ -82,8 +49,6 @@ class LocalProvider:
 
     def geocode(self, query: str) -> ProviderHit | None:
         """Place one address with the offline cascade; None when it cannot be placed."""
-        from trygg_geo.geocode._match import geocode_register
-
         reg = pd.DataFrame({"source_row": [2], "address": [query], "kind": ["kamerabevakning"]})
         res = geocode_register(reg, self.gazetteer, fuzzy_threshold=self.fuzzy_threshold)
         if not len(res.placed):
@@ -134,6 +99,7 @@ class GeopyProvider:
         country_codes: str | None = "se",
         geocode_kwargs: dict[str, Any] | None = None,
     ) -> None:
+        # geopy is optional (the 'online' extra), so it is imported here, where it is used
         try:
             from geopy.extra.rate_limiter import RateLimiter
             from geopy.geocoders import get_geocoder_for_service

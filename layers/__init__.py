@@ -17,7 +17,9 @@ Examples
 --------
 >>> from trygg_geo.layers import field_aliases, layer_description
 >>> field_aliases("omraden", columns=["area_id", "otrygg_kvall_2018", "n_2018"])
-{'area_id': 'Områdes-id', 'otrygg_kvall_2018': 'Otrygg kväll 2018 (andel)', 'n_2018': 'Antal svarande 2018'}
+... # doctest: +NORMALIZE_WHITESPACE
+{'area_id': 'Områdes-id', 'otrygg_kvall_2018': 'Otrygg kväll 2018 (andel)',
+ 'n_2018': 'Antal svarande 2018'}
 >>> field_aliases("omraden", lang="en", columns=["supp_2021"])
 {'supp_2021': 'Suppressed 2021'}
 >>> layer_description("kontroll", "en")[:12]
@@ -34,6 +36,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+
+from trygg_geo.layers._qml import build_qml
 
 __all__ = [
     "LANGUAGES",
@@ -87,13 +91,15 @@ class FieldSpec:
 
 def _check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}. Fix: pass lang='sv' or 'en'.")
+        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}. "
+                         "Fix: pass lang='sv' or 'en'.")
     return lang
 
 
 @functools.lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Any]:
-    text = resources.files("trygg_geo.layers").joinpath("catalogue.json").read_text(encoding="utf-8")
+    text = resources.files("trygg_geo.layers").joinpath("catalogue.json") \
+        .read_text(encoding="utf-8")
     cat: dict[str, Any] = json.loads(text)
     for spec in cat["layers"].values():  # resolve shared field sets once
         if "field_set" in spec:
@@ -134,8 +140,10 @@ def layer_spec(layer: str) -> dict[str, Any]:
 
 
 def geometry_types(layer: str) -> list[str | None]:
-    """Allowed geometry families of ``layer`` (``"Point"``, ``"LineString"``, ``"Polygon"``
-    or ``None`` for a table without geometry); the first is used for an empty layer."""
+    """Allowed geometry families of ``layer``; the first is used for an empty layer.
+
+    ``"Point"``, ``"LineString"``, ``"Polygon"`` or ``None`` for a table without geometry.
+    """
     return list(_catalogue()["layers"][layer]["geometry"]) if has_layer(layer) else []
 
 
@@ -262,8 +270,6 @@ def qml(
         :mod:`trygg_geo.interventions`, ``omraden`` graduated on ``change`` with a diverging
         ramp, simple fills for the unit roles, hot/cold classes for ``otrygga_platser``).
     """
-    from trygg_geo.layers._qml import build_qml
-
     _check_lang(lang)
     spec = layer_spec(layer)
     geom = spec["geometry"][0] if geometry == "catalogue" else geometry

@@ -75,7 +75,7 @@ def test_text_fills_values_and_never_evaluates_them() -> None:
     for evil in ("{x}", "{{", "}}", "{0}", "{run_id}", "[[level]]", "{__class__}"):
         assert text("report.run_id", "sv", run_id=evil) == f"Körning {evil}."
     out = text("report.sig_down", "sv", level=0.9, label="[[level]] {nt}", pp="1,0", lo="a",
-               hi="b", nt=3, nc=4)
+               hi="b", nt=3, nc_text="4 kontrollområden")
     assert out.startswith("[[level]] {nt}: andelen minskade") and "(90 % KI a till b; 3 " in out
 
 

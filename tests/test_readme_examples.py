@@ -83,3 +83,34 @@ def test_toml_examples_are_valid_config(tmp_path: Path) -> None:
     assert cfg.survey.aliases["Hjorthagen-Ropsten"] == "Hjorthagen"
     assert cfg.register.kinds["Konstinstallation"] == "utemiljo"
     assert str(cfg.project.crs) == "EPSG:3011"
+
+
+@pytest.mark.slow
+def test_planera_worked_example_runs_as_written(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "Planera utvärderingen" recipe, cut from the README, on a fresh demo city, gives
+    the figures the README quotes."""
+    import contextlib
+    import io
+    import runpy
+
+    from trygg_geo.cli import main
+    from trygg_geo.demo import make_demo_city
+
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Planera utvärderingen")
+    section = text[start:text.index("\n## ", start + 5)]
+    recipe = section.split("```python\n", 1)[1].split("```", 1)[0]
+    quoted = section.split("prints:\n\n```\n", 1)[1].split("```", 1)[0]
+    make_demo_city(tmp_path / "trygg_demo" / "indata", seed=2024)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "recipe.py").write_text(recipe, encoding="utf-8")
+    runpy.run_path(str(tmp_path / "recipe.py"))
+    monkeypatch.chdir(tmp_path / "trygg_demo" / "indata")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["planera", "plan.toml"]) == 0
+    printed = out.getvalue().splitlines()
+    for line in quoted.splitlines():
+        if line.strip() and line.strip() != "\u2026":
+            assert line in printed, (line, printed)

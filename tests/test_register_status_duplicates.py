@@ -189,9 +189,9 @@ def test_report_money_and_duplicate_list_count_once(tmp_path: Path) -> None:
     en = report._register_check_blocks(res, texts("report.", "en", level=0.95), "en")  # type: ignore[arg-type]
     assert en[-1].content["Duplicate"].iloc[0] == "exact copy of row 2; not counted again"
     lines = cli._register_lines(reg, "sv")
-    assert lines[0] == ("3 rader är exakta kopior av tidigare rader och räknas en gång: "
+    assert lines[0] == ("Exakta kopior av tidigare rader (3), räknas en gång: "
                         "4 (= 2), 7 (= 2), 8 (= 5).")
-    assert lines[1] == ("2 rader delar projekt-id med annat innehåll (behålls och räknas): "
+    assert lines[1] == ("Rader som delar projekt-id med annat innehåll (2; behålls och räknas): "
                         "5 (C), 6 (C).")
 
 

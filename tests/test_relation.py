@@ -137,3 +137,39 @@ def test_a_line_reaching_a_small_cell_is_not_published(areas, investments):
         assert np.isnan(per.loc[inv, "estimate"]) and np.isnan(per.loc[inv, "ci_low"])
         assert bool(per.loc[inv, "suppressed"])
         assert "färre än 30 svar" in per.loc[inv, "reason"]
+
+
+def test_report_and_map_split_the_lines_money_by_share(areas, investments):
+    """The report's area table and the map's per-area sums use the same relation: the line's
+    1.5 MSEK is 0.6 MSEK in a0 and 0.9 MSEK in a1, never all of it in the midpoint's area."""
+    from types import SimpleNamespace
+
+    from trygg_geo._map_aggregate import investment_area_totals
+    from trygg_geo.report import _per_area_money
+
+    d = assign_roles(areas, investments, waves=DATES, kind="kind", spillover=None)
+    placed = investments.assign(area_id=d.main_area(len(investments)).to_numpy())
+    placed["duplicate_of"] = pd.array([pd.NA, pd.NA, pd.NA], dtype="Int64")
+    n_inv, money = _per_area_money(SimpleNamespace(placed=placed, relation=d.links))
+    assert money["a0"] == pytest.approx(600_000.0)
+    assert money["a1"] == pytest.approx(900_000.0 + 400_000.0)
+    assert money["a7"] == pytest.approx(90_000.0)
+    assert n_inv.to_dict() == {"a0": 1, "a1": 2, "a7": 1}
+    assert money.sum() == pytest.approx(investments["spent_sek"].sum())  # nothing lost or doubled
+
+    totals, outside = investment_area_totals(placed, areas, relation=d.links)
+    t = totals.set_index("area_id")
+    assert t.loc["a0", "spent_sek"] == pytest.approx(600_000.0)
+    assert t.loc["a1", "spent_sek"] == pytest.approx(1_300_000.0)
+    assert t.loc["a0", "n"] == 1 and t.loc["a1", "n"] == 2 and t.loc["a5", "n"] == 0
+    assert t.loc["a1", "kinds"] == "Belysning 2" and outside == 0
+
+    # an exact copy of the line counts once in both
+    dup = pd.concat([placed, placed.iloc[[0]].assign(source_row=5, duplicate_of=2)],
+                    ignore_index=True)
+    dup = gpd.GeoDataFrame(dup, geometry="geometry", crs=placed.crs)
+    d2 = assign_roles(areas, dup, waves=DATES, kind="kind", spillover=None)
+    _, money2 = _per_area_money(SimpleNamespace(placed=dup, relation=d2.links))
+    assert money2["a0"] == pytest.approx(600_000.0)
+    totals2, _ = investment_area_totals(dup, areas, relation=d2.links)
+    assert totals2.set_index("area_id").loc["a0", "n"] == 1

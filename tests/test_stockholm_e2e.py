@@ -284,6 +284,9 @@ def test_cancelled_and_ongoing_have_no_effect_and_exclude_nothing(run: Stockholm
         assert est.isna().all(), f"the {role} project {r.investment_id} has an effect"
         assert r.area_id not in treated, f"{r.area_id} treated by a {role} project"
         assert r.area_id in kontroll, f"{r.area_id} ({role} project only) is not a control"
+        reason = str(e.loc[e["investment_id"] == r.investment_id, "reason"].iloc[0]).lower()
+        word = "avbrutet" if role == "cancelled" else "pågående"
+        assert word in reason and "klar efter" not in reason, (role, reason)
 
 
 def test_late_project_not_measurable_yet(run: StockholmRun) -> None:

@@ -72,6 +72,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Ej mätbar ännu: klar efter den sista mätningen; nästa mätning {next_wave}.",
         "en": "Not measurable yet: finished after the last wave; next wave {next_wave}.",
     },
+    "effects.ongoing_not_yet": {
+        "sv": "Pågående, startad efter den sista mätningen: ingen effekt skattas förrän "
+              "arbetet är klart och mätts; nästa mätning {next_wave}.",
+        "en": "Ongoing, started after the last wave: no effect is estimated until the work "
+              "is finished and measured; next wave {next_wave}.",
+    },
     "effects.ongoing": {
         "sv": "Pågående: ingen effekt skattas förrän arbetet är klart.",
         "en": "Ongoing: no effect is estimated until the work is finished.",
@@ -629,6 +635,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "map.tiles": {"sv": "Bakgrundskarta", "en": "Background map"},
     "map.class_legend": {"sv": "Förändring (procentenheter)", "en": "Change (percentage points)"},
     "map.hot_legend": {"sv": "Otrygga platser (Gi*)", "en": "Unsafe places (Gi*)"},
+    # ---- how an investment was placed (geocode_method), for popups
+    "geocode_method.exact": {"sv": "Adress, exakt", "en": "Address, exact"},
+    "geocode_method.normalised": {
+        "sv": "Adress, normaliserad stavning", "en": "Address, normalised spelling"},
+    "geocode_method.fuzzy": {"sv": "Adress, närmaste stavning", "en": "Address, nearest spelling"},
+    "geocode_method.street": {"sv": "Gata (utan husnummer)", "en": "Street (no house number)"},
+    "geocode_method.intersection": {"sv": "Korsning", "en": "Intersection"},
+    "geocode_method.between": {
+        "sv": "Gatusträcka mellan två gator", "en": "Street section between two streets"},
+    "geocode_method.place": {
+        "sv": "Plats (park, skola, station …)", "en": "Place (park, school, station …)"},
+    "geocode_method.coordinates": {
+        "sv": "Koordinater i registret", "en": "Coordinates in the register"},
+    "geocode_method.wkt": {
+        "sv": "Geometri (WKT) i registret", "en": "Geometry (WKT) in the register"},
+    "geocode_method.provider": {"sv": "Extern geokodningstjänst", "en": "Online geocoding service"},
     "map.run": {"sv": "Körning", "en": "Run"},
     # ---- the map's legend sentence, popups, offline base map and phone buttons (issue 13)
     "map.legend_sentence": {"sv": "{indicator}: förändring {waves}procentenheter.",
@@ -983,22 +1005,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.ci_range": {"sv": "{lo} till {hi}", "en": "{lo} to {hi}"},
     "report.sig_down": {
         "sv": "{label}: andelen minskade med {pp} procentenheter mer än i kontrollområdena "
-              "([[level]] KI {lo} till {hi}; {nt} behandlade och {nc} kontrollområden).",
+              "([[level]] KI {lo} till {hi}; {nt} behandlade och {nc_text}).",
         "en": "{label}: the share fell by {pp} percentage points more than in the control areas "
-              "([[level]] CI {lo} to {hi}; {nt} treated and {nc} control areas).",
+              "([[level]] CI {lo} to {hi}; {nt} treated and {nc_text}).",
     },
     "report.sig_up": {
         "sv": "{label}: andelen ökade med {pp} procentenheter mer än i kontrollområdena "
-              "([[level]] KI {lo} till {hi}; {nt} behandlade och {nc} kontrollområden).",
+              "([[level]] KI {lo} till {hi}; {nt} behandlade och {nc_text}).",
         "en": "{label}: the share rose by {pp} percentage points more than in the control areas "
-              "([[level]] CI {lo} to {hi}; {nt} treated and {nc} control areas).",
+              "([[level]] CI {lo} to {hi}; {nt} treated and {nc_text}).",
+    },
+    "report.n_controls": {"sv": "{nc} kontrollområden", "en": "{nc} control areas"},
+    "report.n_comparisons": {
+        "sv": "{nc} jämförelseområden (kontrollområden och områden som åtgärdas senare, "
+              "jämförda före sin åtgärd)",
+        "en": "{nc} comparison areas (control areas and areas treated later, compared before "
+              "their treatment)",
     },
     "report.not_measurable": {
         "sv": "{label}: ingen mätbar förändring. Skattningen är {est} procentenheter "
-              "([[level]] KI {lo} till {hi}). Med {nt} behandlade och {nc} kontrollområden "
+              "([[level]] KI {lo} till {hi}). Med {nt} behandlade och {nc_text} "
               "kunde designen bara upptäcka förändringar större än {mde} procentenheter.",
         "en": "{label}: no measurable change. The estimate is {est} percentage points "
-              "([[level]] CI {lo} to {hi}). With {nt} treated and {nc} control areas the design "
+              "([[level]] CI {lo} to {hi}). With {nt} treated and {nc_text} the design "
               "could only detect changes larger than {mde} percentage points.",
     },
     "report.no_estimate": {
@@ -1079,19 +1108,19 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cli.written": {"sv": "Skrivet:", "en": "Written:"},
     "cli.unknown_kinds": {
-        "sv": "{n} okända åtgärdstexter räknas som Annat. Lägg till i projekt.toml (byt typen om "
-              "den inte stämmer):",
-        "en": "{n} unknown kind texts are counted as Other. Add to projekt.toml (change the kind "
-              "if it is wrong):",
+        "sv": "Okända åtgärdstexter ({n}) räknas som Annat. Lägg till i projekt.toml (byt typen "
+              "om den inte stämmer):",
+        "en": "Unknown kind texts ({n}) are counted as Other. Add to projekt.toml (change the "
+              "kind if it is wrong):",
     },
     "cli.unknown_kind_rows": {"sv": "rader {rows}", "en": "rows {rows}"},
     "cli.duplicate_rows": {
-        "sv": "{n} rader är exakta kopior av tidigare rader och räknas en gång: {rows}.",
-        "en": "{n} rows are exact copies of earlier rows and are counted once: {rows}.",
+        "sv": "Exakta kopior av tidigare rader ({n}), räknas en gång: {rows}.",
+        "en": "Exact copies of earlier rows ({n}), counted once: {rows}.",
     },
     "cli.duplicate_ids": {
-        "sv": "{n} rader delar projekt-id med annat innehåll (behålls och räknas): {rows}.",
-        "en": "{n} rows share a project id with other contents (kept and counted): {rows}.",
+        "sv": "Rader som delar projekt-id med annat innehåll ({n}; behålls och räknas): {rows}.",
+        "en": "Rows that share a project id with other contents ({n}; kept and counted): {rows}.",
     },
     "cli.warning": {"sv": "varning: {message}", "en": "warning: {message}"},
     "cli.done": {"sv": "Klart på {seconds:.1f} s.", "en": "Done in {seconds:.1f} s."},

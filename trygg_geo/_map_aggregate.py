@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from trygg_geo._i18n import fmt_number, fmt_sek
+from trygg_geo.design import split_by_share
 from trygg_geo.interventions import UNKNOWN_KIND, get_kind
 from trygg_geo.maps import (
     _AREA_DECIMALS,
@@ -72,8 +73,15 @@ def _area_of(inv: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
 
 
 def investment_area_totals(inv: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
-                           lang: str = "sv") -> tuple[pd.DataFrame, int]:
+                           lang: str = "sv", relation: pd.DataFrame | None = None,
+                           ) -> tuple[pd.DataFrame, int]:
     """Per area: the number of investments, money granted and spent, and the kinds.
+
+    With ``relation`` (the investment -> area relation of the design, rows aligned with
+    ``inv`` by position), an investment counts in every area it reaches and its money is split
+    by share (:func:`trygg_geo.design.split_by_share`), as in the report; without it, each
+    investment counts in the area it names or lies in. A row that repeats an earlier row
+    exactly (``duplicate_of``) counts once.
 
     Parameters
     ----------
@@ -103,23 +111,42 @@ def investment_area_totals(inv: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
     >>> t[["area_id", "n", "granted_sek", "spent_sek", "kinds"]].values.tolist(), outside
     ([['A', 2, 30.0, 8.0, 'Belysning 2'], ['B', 0, 0.0, 0.0, '']], 1)
     """
-    area = _area_of(inv, areas)
+    keep = (inv["duplicate_of"].isna().to_numpy() if "duplicate_of" in inv.columns
+            else np.ones(len(inv), dtype=bool))
     kinds = inv["kind"].astype("string").fillna(UNKNOWN_KIND.id) if "kind" in inv.columns \
         else pd.Series(UNKNOWN_KIND.id, index=inv.index, dtype="string")
-    frame = pd.DataFrame({
-        "area_id": area.to_numpy(), "kind": kinds.to_numpy(),
-        "granted_sek": pd.to_numeric(inv.get("granted_sek"), errors="coerce")
-        if "granted_sek" in inv.columns else np.nan,
-        "spent_sek": pd.to_numeric(inv.get("spent_sek"), errors="coerce")
-        if "spent_sek" in inv.columns else np.nan,
-    })
-    inside = frame[frame["area_id"].notna()]
+    money = {c: (pd.to_numeric(inv[c], errors="coerce").to_numpy(dtype=float)
+                 if c in inv.columns else np.full(len(inv), np.nan))
+             for c in ("granted_sek", "spent_sek")}
     ids = areas["area_id"].astype(str).to_numpy()
-    g = inside.groupby("area_id")
     out = pd.DataFrame({"area_id": ids})
-    out["n"] = g.size().reindex(ids).fillna(0).astype(int).to_numpy()
-    out["granted_sek"] = g["granted_sek"].sum(min_count=0).reindex(ids).fillna(0.0).to_numpy()
-    out["spent_sek"] = g["spent_sek"].sum(min_count=0).reindex(ids).fillna(0.0).to_numpy()
+    use_links = (relation is not None and {"row", "area_id", "share"} <= set(relation.columns)
+                 and (not len(relation) or int(relation["row"].max()) < len(inv)))
+    if use_links:
+        assert relation is not None  # for mypy
+        reach = relation[keep[relation["row"].to_numpy()]]
+        if "counted" in reach.columns:
+            reach = reach[reach["counted"].astype(bool)]
+        reach = reach.drop_duplicates(["row", "area_id"])
+        rows = reach["row"].to_numpy()
+        inside = pd.DataFrame({"area_id": reach["area_id"].astype(str).to_numpy(),
+                               "kind": kinds.to_numpy()[rows]})
+        for c, v in money.items():
+            out[c] = split_by_share(relation, v, rows=keep).reindex(ids).fillna(0.0).to_numpy()
+        linked = np.zeros(len(inv), dtype=bool)
+        linked[relation["row"].to_numpy()] = True
+        outside = int((keep & ~linked).sum())
+    else:
+        area = _area_of(inv, areas)
+        frame = pd.DataFrame({"area_id": area.to_numpy(), "kind": kinds.to_numpy(), **money})
+        frame = frame[keep]
+        inside = frame[frame["area_id"].notna()]
+        g = inside.groupby("area_id")
+        for c in money:
+            out[c] = g[c].sum(min_count=0).reindex(ids).fillna(0.0).to_numpy()
+        outside = int(frame["area_id"].isna().sum())
+    out["n"] = inside.groupby("area_id").size().reindex(ids).fillna(0).astype(int).to_numpy()
+    out = out[["area_id", "n", "granted_sek", "spent_sek"]]
     per_kind = inside.groupby(["area_id", "kind"]).size()
     text: dict[str, str] = {}
     for aid, sub in per_kind.groupby(level=0):
@@ -127,7 +154,7 @@ def investment_area_totals(inv: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
         text[str(aid)] = ", ".join(f"{get_kind(str(k)).label(lang)} {fmt_number(v, 0, lang)}"
                                    for k, v in counts.items())
     out["kinds"] = [text.get(a, "") for a in ids]
-    return out, int(frame["area_id"].isna().sum())
+    return out, outside
 
 
 def _breaks(counts: np.ndarray) -> list[int]:
@@ -141,13 +168,14 @@ def _breaks(counts: np.ndarray) -> list[int]:
 
 def add_investment_areas(m: folium.Map, inv: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
                          t: Mapping[str, str], lang: str, max_markers: int, tolerance_m: float,
-                         detail: str | None = None) -> str:
+                         detail: str | None = None,
+                         relation: pd.DataFrame | None = None) -> str:
     """Draw the investments as sums per area; return the legend HTML (the package's own text).
 
     ``t`` are the map texts (:data:`trygg_geo.maps.TEXT`), ``detail`` the GeoPackage file that
     holds every investment (named in the legend's note).
     """
-    totals, outside = investment_area_totals(inv, areas, lang=lang)
+    totals, outside = investment_area_totals(inv, areas, lang=lang, relation=relation)
     counts = totals["n"].to_numpy()
     breaks = _breaks(counts)
     colours = _COLOURS[len(_COLOURS) - len(breaks):] if breaks else ()

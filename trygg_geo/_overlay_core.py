@@ -3,7 +3,7 @@
 :func:`trygg_geo.overlay.assign_to_areas` (public) and
 :func:`trygg_geo._dask.assign_to_areas_dask` (one partition at a time) both call
 :func:`points_in_areas`, and both check their input with :func:`area_ids` and
-:func:`working_crs`. Keeping these here, below both modules, means neither imports the other
+:func:`to_areas_crs`. Keeping these here, below both modules, means neither imports the other
 for them: ``overlay -> _dask -> _overlay_core`` and ``overlay -> _overlay_core``, no cycle.
 The rules (CRS, boundaries) are described in :mod:`trygg_geo.overlay`.
 """
@@ -20,7 +20,7 @@ import shapely
 from trygg_geo._crs import require_crs, require_projected
 from trygg_geo._errors import InputError, MissingColumnError
 
-__all__ = ["CHUNK", "area_ids", "points_in_areas", "working_crs"]
+__all__ = ["CHUNK", "area_ids", "points_in_areas", "to_areas_crs"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 CHUNK = 1_000_000
 
 
-def working_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, what: str
+def to_areas_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, areas: gpd.GeoDataFrame, what: str
                 ) -> gpd.GeoDataFrame | gpd.GeoSeries:
     """``gdf`` in the areas' CRS, which must be projected; a layer without a CRS is refused.
 
@@ -83,7 +83,7 @@ def points_in_areas(
     ['a', <NA>]
     """
     ids = area_ids(areas, area_id)
-    pts = working_crs(points, areas, "points")
+    pts = to_areas_crs(points, areas, "points")
     geoms = np.asarray(pts.geometry.values if isinstance(pts, gpd.GeoDataFrame) else pts.values)
     types = shapely.get_type_id(geoms)
     bad = (types != 0) & (types != -1) & ~shapely.is_empty(geoms)

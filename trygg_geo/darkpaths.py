@@ -20,7 +20,8 @@ metre of path:
 The lamp rule works per metre, not per way: a 600 m path with one lamp at its end is lit for
 the 30 m around that lamp and dark for the rest. ``dark`` is ``unlit`` or ``dark_untagged``.
 Pedestrian *areas* (squares mapped as closed ways or relations with ``area=yes``) are not
-paths: they are left out of the metres and counted in :attr:`DarkPaths.areas_skipped`.
+paths: they are left out of the metres and counted in :attr:`DarkPaths.areas_skipped`. A
+closed path way without ``area=yes`` is a loop and is measured along its ring.
 
 Lengths are measured in the working CRS (projected, metres). Per area, :attr:`DarkPaths.by_area`
 gives the path metres, the dark metres and the share of path metres that are dark.
@@ -40,7 +41,7 @@ import osmnx as ox
 import pandas as pd
 import shapely
 
-from trygg_geo._crs import DEFAULT_WORKING_CRS, require_crs, require_projected
+from trygg_geo._crs import require_crs, working_crs
 from trygg_geo._errors import InputError, MissingFileError
 
 __all__ = [
@@ -254,12 +255,7 @@ def dark_paths(
         raise InputError(f"lamp_distance_m must be a positive number of metres, not "
                          f"{lamp_distance_m!r}", key="places.lamp_distance_m",
                          fix="set it to e.g. 30")
-    if crs is not None:
-        work = require_projected(crs, what="the working CRS", key="project.crs")
-    elif areas is not None and areas.crs is not None and areas.crs.is_projected:
-        work = require_projected(areas.crs, what="the area layer")
-    else:
-        work = require_projected(DEFAULT_WORKING_CRS, what="the working CRS")
+    work = working_crs(crs, areas.crs if areas is not None else None)  # the one rule
     path = Path(osm)
     feats = _read_features(path)
     hw = feats.get("highway", pd.Series(index=feats.index, dtype=object)).astype("string")
@@ -267,8 +263,18 @@ def dark_paths(
     is_line = np.isin(kind, [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING])
     is_poly = np.isin(kind, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
     is_path = hw.isin(PATH_HIGHWAYS).fillna(False).to_numpy()
-    skipped = int((is_path & is_poly).sum())
-    ways = feats[is_path & is_line]
+    # a closed path way is a loop, not a square, unless it says area=yes: osmnx makes some of
+    # them polygons (e.g. indoor=corridor), so those are walked along their ring
+    area_tag = feats["area"].astype("string").str.lower() if "area" in feats.columns else \
+        pd.Series(pd.NA, index=feats.index, dtype="string")
+    is_area = (area_tag == "yes").fillna(False).to_numpy() | np.array(
+        [str(i[0]) == "relation" for i in feats.index], dtype=bool)  # multipolygons are areas
+    loops = is_path & is_poly & ~is_area
+    skipped = int((is_path & is_poly & is_area).sum())
+    ways = feats[is_path & (is_line | loops)].copy()
+    if loops.any():
+        ring = loops[is_path & (is_line | loops)]
+        ways.loc[ring, ways.geometry.name] = shapely.boundary(ways.geometry.to_numpy()[ring])
     osm_lamps = feats[(hw == "street_lamp").fillna(False).to_numpy()
                       & (kind == shapely.GeometryType.POINT)]
     lit = ways["lit"] if "lit" in ways else pd.Series(pd.NA, index=ways.index, dtype="string")

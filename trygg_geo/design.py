@@ -50,7 +50,8 @@ from trygg_geo._i18n import text
 from trygg_geo.areas import match_area_keys
 from trygg_geo.survey import FIELDWORK_DAY, FIELDWORK_MONTH
 
-__all__ = ["ROLES", "DesignResult", "MatchResult", "assign_roles", "match_controls"]
+__all__ = ["ROLES", "DesignResult", "MatchResult", "assign_roles", "match_controls",
+           "split_by_share"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,18 +133,53 @@ class DesignResult:
         mask over those rows) restricts the sum, e.g. to completed investments of one kind.
         NaN amounts count as unknown: an area whose every amount is unknown gets NaN.
         """
-        amt = np.asarray(amounts, dtype=float)
-        links = self.links
-        if rows is not None:
-            links = links[np.asarray(rows, dtype=bool)[links["row"].to_numpy()]]
-        part = amt[links["row"].to_numpy()] * links["share"].to_numpy()
-        return pd.Series(part, index=links["area_id"].to_numpy()).groupby(level=0).sum(min_count=1)
+        return split_by_share(self.links, amounts, rows=rows)
 
     def area_ids(self, role: str) -> list[str]:
         """Area ids with a given role, in area order."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         return self.roles.loc[self.roles["role"] == role, "area_id"].tolist()
+
+
+def split_by_share(links: pd.DataFrame, amounts: Sequence[float] | pd.Series, *,
+                   rows: Sequence[bool] | pd.Series | np.ndarray | None = None) -> pd.Series:
+    """Amounts per area: each investment row's amount split over its areas by share.
+
+    The one rule for money per area (:meth:`DesignResult.spend_by_area`, the report's area
+    table and the map's per-area sums use it), so that a line crossing two areas puts its
+    money in both, by share, and never all of it in one.
+
+    Parameters
+    ----------
+    links
+        The investment -> area relation (:attr:`DesignResult.links`): ``row``, ``area_id``,
+        ``share``.
+    amounts
+        One amount per investment row, aligned by position; NaN is unknown.
+    rows
+        Optional boolean mask over the investment rows that restricts the sum.
+
+    Returns
+    -------
+    pandas.Series
+        Sum per ``area_id``; an area whose every amount is unknown gets NaN.
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"row": [0, 0, 1], "area_id": ["A", "B", "B"],
+    ...                       "share": [0.25, 0.75, 1.0]})
+    >>> split_by_share(links, [100.0, 10.0]).to_dict()
+    {'A': 25.0, 'B': 85.0}
+    >>> split_by_share(links, [100.0, 10.0], rows=[False, True]).to_dict()
+    {'B': 10.0}
+    """
+    amt = np.asarray(amounts, dtype=float)
+    if rows is not None:
+        links = links[np.asarray(rows, dtype=bool)[links["row"].to_numpy()]]
+    part = amt[links["row"].to_numpy()] * links["share"].to_numpy(dtype=float)
+    return pd.Series(part, index=links["area_id"].astype(str).to_numpy()) \
+        .groupby(level=0).sum(min_count=1)
 
 
 def _wave_dates(

@@ -504,10 +504,16 @@ class _Controls(MacroElement):
                     if (r.width > 0 && r.height > 0) { f(r); }
                 });
             };
-            shown('.tg-title', function(r){ pad[0] = Math.max(pad[0], r.bottom - c.top + 8); });
-            shown('.leaflet-right .leaflet-control', function(r){
+            // on a phone the controls are a row of buttons at the top: reserve their height,
+            // not their width, or the city opens in a strip a third of the screen wide
+            var narrow = c.width <= 640;
+            var below = function(r){ pad[0] = Math.max(pad[0], r.bottom - c.top + 8); };
+            shown('.tg-title', below);
+            shown('.leaflet-top.leaflet-right .leaflet-control', narrow ? below : function(r){
                 pad[1] = Math.max(pad[1], c.right - r.left + 8); });
-            shown('.leaflet-top.leaflet-left .leaflet-control', function(r){
+            shown('.leaflet-bottom.leaflet-right .leaflet-control', function(r){
+                pad[1] = Math.max(pad[1], c.right - r.left + 8); });
+            shown('.leaflet-top.leaflet-left .leaflet-control', narrow ? below : function(r){
                 pad[3] = Math.max(pad[3], r.right - c.left + 8); });
             // never leave less than half of the map for the view
             pad[1] = Math.min(pad[1], c.width / 2 - pad[3]);
@@ -677,9 +683,22 @@ def _investment_props(inv: pd.DataFrame, t: Mapping[str, str], lang: str) -> lis
             "n_effect": "" if is_missing(est) or is_missing(n) else fmt_number(n, 0, lang),
             "method": "" if is_missing(est) else _estimator_label(row.get("effect_method"), lang),
             "id": _text(row.get("investment_id")),
-            "placed_by": _text(row.get("geocode_method")) or "\u2013",
+            "placed_by": _placed_by(row.get("geocode_method"), lang),
         })
     return out
+
+
+def _placed_by(code: Any, lang: str) -> str:
+    """How an investment was placed, as words (``geocode_method`` code -> label).
+
+    >>> _placed_by("street", "sv"), _placed_by(None, "sv"), _placed_by("own_code", "en")
+    ('Gata (utan husnummer)', '–', 'own_code')
+    """
+    raw = _text(code)
+    if not raw:
+        return "\u2013"
+    key = f"geocode_method.{raw}"
+    return text(key, lang) if key in TEXTS else raw
 
 
 _INV_FIELDS = ["name", "kind", "board", "granted", "spent", "completed", "effect", "p_adjusted",
@@ -1380,6 +1399,7 @@ def build_map(
     lantmateriet_key: str | None = None,
     show_tiles: bool = False,
     extra_layers: Callable[[folium.Map], list[str]] | None = None,
+    relation: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Build the planners' map.
 
@@ -1461,6 +1481,10 @@ def build_map(
         Called with the map after the hot spots are drawn; adds its own layers and returns
         their legend parts (HTML of the package's own labels), e.g. the lägesbild
         (:func:`trygg_geo._map_places.add_lagesbild`).
+    relation
+        The investment -> area relation (``Results.relation``, rows aligned with
+        ``investments``). Above ``max_markers``, the per-area sums then count an investment
+        in every area it reaches and split its money by share, as the report does.
 
     Returns
     -------
@@ -1538,7 +1562,7 @@ def build_map(
 
         legend.append(add_investment_areas(m, investments, areas, t=t, lang=lang,
                                            max_markers=max_markers, tolerance_m=tolerance_m,
-                                           detail=detail_source))
+                                           detail=detail_source, relation=relation))
     elif investments is not None and len(investments):
         legend.append(
             _add_investments(

@@ -36,7 +36,7 @@ from tobler.area_weighted import _area_tables_binning
 from trygg_geo._crs import require_crs
 from trygg_geo._dask import assign_to_areas_dask
 from trygg_geo._errors import InputError, MissingColumnError, MissingFileError, msg
-from trygg_geo._overlay_core import CHUNK, area_ids, points_in_areas, working_crs
+from trygg_geo._overlay_core import CHUNK, area_ids, points_in_areas, to_areas_crs
 from trygg_geo.areas import assign_parent, dissolve_hierarchy, match_area_keys, read_hierarchy
 from trygg_geo.interventions import get_kind
 
@@ -179,7 +179,7 @@ def investments_by_area(
         ``spent_sek`` equal the input totals.
     """
     ids = area_ids(areas, area_id)
-    inv = working_crs(investments, areas, "investments").reset_index(drop=True)
+    inv = to_areas_crs(investments, areas, "investments").reset_index(drop=True)
     kinds = _kind_column(inv, kind)
     per = _periods(inv, periods, date_column)
     geoms = np.asarray(inv.geometry.values)
@@ -364,7 +364,7 @@ def exposure(
         share_population`` (NaN where an area has no population).
     """
     ids = area_ids(areas, area_id)
-    inv = working_crs(investments, areas, "investments")
+    inv = to_areas_crs(investments, areas, "investments")
     kinds = _kind_column(inv, kind)
     polys = np.asarray(areas.geometry.values)
     a_m2 = shapely.area(polys)
@@ -480,7 +480,7 @@ def interpolate_survey(
     """
     tgt = target_areas.reset_index(drop=True)
     t_ids = area_ids(tgt, target_id)
-    src = working_crs(source_areas, tgt, "source areas").reset_index(drop=True)
+    src = to_areas_crs(source_areas, tgt, "source areas").reset_index(drop=True)
     s_ids = area_ids(src, source_id)
     for c in ("area_id", "wave", "indicator", "share", "se", "n_eff", "n"):
         if c not in panel:

@@ -233,6 +233,7 @@ def _write_outputs(res: Results, *, density: Any) -> None:
                       indicator=cfg.survey.indicator,
                       lantmateriet_key=cfg.output.lantmateriet_key,
                       max_markers=cfg.map.max_markers, detail_source=o.geopackage,
+                      relation=res.relation,
                       extra_layers=None if res.lagesbild is None else
                       partial(add_lagesbild, layers=res.lagesbild.layers(), lang=lang))
         save_map(m, outputs.path(o.map))

@@ -60,6 +60,8 @@ from trygg_geo._report_render import (
     write_csv,
 )
 from trygg_geo._version import __version__
+from trygg_geo.design import split_by_share
+from trygg_geo.effects.selection import event_study_figure
 from trygg_geo.interventions import CATALOGUE, UNKNOWN_KIND, get_kind, unknown_kinds
 from trygg_geo.io import register_duplicates
 from trygg_geo.results import Results, bokslut
@@ -140,8 +142,13 @@ def plain_effect(row: pd.Series, *, label: str, lang: str) -> str:
             return f"{label}: {reason}"
         return text("report.no_estimate", lang, label=label)
     _, lo, hi, _ = _headline(row)
+    # Callaway-Sant'Anna also compares with areas treated later (before their treatment), so
+    # its count is larger than the kontroll layer's: it says so
+    staggered = str(row.get("method", "")) == "callaway_santanna"
+    nc_text = text("report.n_comparisons" if staggered else "report.n_controls", lang,
+                   nc=int(row["n_control"]))
     args = dict(label=label, lo=fmt_pp(lo, lang), hi=fmt_pp(hi, lang),
-                nt=int(row["n_treated"]), nc=int(row["n_control"]),
+                nt=int(row["n_treated"]), nc_text=nc_text,
                 est=fmt_pp(row["estimate"], lang), mde=fmt_pp(row["mde"], lang, signed=False),
                 pp=fmt_pp(abs(row["estimate"]), lang, signed=False))
     if hi < 0:
@@ -275,12 +282,6 @@ def _event_study_figures(res: Results, lang: str) -> list[tuple[str, bytes]]:
     exists; a run without either has none.
     """
     es = getattr(res, "event_study", None)
-    try:  # optional: the estimator selection module may not be part of this version
-        from trygg_geo.effects.selection import (  # type: ignore[import-not-found,unused-ignore]
-            event_study_figure,
-        )
-    except ImportError:
-        return []
     if not isinstance(es, pd.DataFrame) or es.empty or "kind" not in es.columns:
         return []
     out = []
@@ -681,17 +682,42 @@ def analysis_areas(res: Results) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def _per_area_money(res: Results) -> tuple[pd.Series, pd.Series]:
+    """Investments and money spent per area, for the area table.
+
+    Through the investment -> area relation (``res.relation``): an investment counts in
+    every area it reaches with at least the design's minimum share, and its money is split
+    by share (:func:`trygg_geo.design.split_by_share`). A row that repeats an earlier row
+    exactly counts once. Results without the relation (older tables) fall back to each
+    investment's main area.
+    """
+    placed = res.placed
+    if not len(placed):
+        return pd.Series(dtype=int), pd.Series(dtype=float)
+    keep = (placed["duplicate_of"].isna().to_numpy() if "duplicate_of" in placed.columns
+            else np.ones(len(placed), dtype=bool))
+    spent = pd.to_numeric(placed["spent_sek"], errors="coerce").to_numpy(dtype=float)
+    links = res.relation
+    if links is not None and len(links) and {"row", "area_id", "share"} <= set(links.columns):
+        money = split_by_share(links, spent, rows=keep)
+        reach = links[keep[links["row"].to_numpy()]]
+        if "counted" in reach.columns:
+            reach = reach[reach["counted"].astype(bool)]
+        reach = reach.drop_duplicates(["row", "area_id"])
+        n_inv = reach.groupby(reach["area_id"].astype(str)).size()
+        return n_inv, money
+    own = placed[keep]
+    n_inv = own.groupby(own["area_id"].astype(str)).size()
+    money = own.groupby(own["area_id"].astype(str))["spent_sek"].sum()
+    return n_inv, money
+
+
 def _area_blocks(res: Results, t: dict[str, str], lang: str) -> list[Block]:
     cfg = res.config
     waves = list(cfg.analysis.waves) or sorted(res.panel["wave"].unique())
     prev, last = (waves[-2] if len(waves) > 1 else waves[-1]), waves[-1]
     ind = cfg.survey.indicator
-    placed = res.placed
-    n_inv = placed.groupby("area_id").size() if len(placed) else pd.Series(dtype=int)
-    spent_area = (placed.groupby("area_id")["spent_sek"].sum() if len(placed)
-                  else pd.Series(dtype=float))
-    n_inv.index = n_inv.index.astype(str)
-    spent_area.index = spent_area.index.astype(str)
+    n_inv, spent_area = _per_area_money(res)
     shown = analysis_areas(res)
     arow = []
     for _, r in shown.iterrows():

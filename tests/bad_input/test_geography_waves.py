@@ -93,6 +93,19 @@ def test_alpha_0_1_labels_every_interval_90_percent(case, key, value):
         text = case.path(name).read_text(encoding="utf-8")
         assert "90 % KI" in text or "90 % konfidensintervall" in text, name
         assert "95 %" not in text and "95%" not in text and "[[level]]" not in text, name
+    # the GeoPackage's field descriptions (gpkg_data_columns) and aliases say no level
+    import sqlite3
+
+    con = sqlite3.connect(case.path("resultat.gpkg"))
+    try:
+        cols = con.execute("SELECT column_name, name, title, description FROM gpkg_data_columns"
+                           ).fetchall()
+    finally:
+        con.close()
+    assert cols, "the GeoPackage has no field descriptions"
+    intervals = [c for c in cols if "_ci_" in str(c[0])]
+    assert intervals, cols
+    assert not [c for c in intervals if "95" in " ".join(str(x) for x in c[1:])], intervals
 
 
 def test_a_run_that_can_estimate_nothing_exits_3_and_says_why(case):

@@ -90,7 +90,7 @@ log = logging.getLogger(__name__)
 _TIMING_REASON = {
     "after_window": "effects.not_yet",
     "work_in_last_window": "effects.not_yet",
-    "not_yet": "effects.not_yet",
+    "not_yet": "effects.ongoing_not_yet",
     "ongoing": "effects.ongoing",
     "cancelled": "effects.cancelled",
     "cancelled_with_work": "effects.cancelled",

@@ -36,7 +36,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from trygg_geo._errors import InputError, MissingColumnError
-from trygg_geo._stats import resolve_level, z_crit
+from trygg_geo._stats import resolve_level, z_crit, z_power
 from trygg_geo.effects._result import Estimate
 from trygg_geo.effects.variance import Tau2Result
 
@@ -983,7 +983,7 @@ class SurveyAttGt:
         est = float(cw @ share)
         se = float(np.sqrt(var_s + var_t))
         lo, hi, p, crit = _t_interval(est, se, df, level)
-        mde = (crit + float(stats.norm.ppf(power))) * se  # as every MDE in the package
+        mde = (crit + z_power(power)) * se  # as every MDE in the package
         rows = np.flatnonzero(c != 0)
         n_t = len(set().union(*(treated_ids[i] for i in rows)))
         n_c = len(set().union(*(control_ids[i] for i in rows)))

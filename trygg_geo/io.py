@@ -883,7 +883,13 @@ def read_incidents(
     InputError
         A row whose coordinates are missing or not numbers (named by row and column).
     """
-    p = Path(path)
+    with _gc_paused():  # a million incidents build millions of objects without cycles
+        return _read_incidents(Path(path), crs=crs, columns=columns, layer=layer)
+
+
+def _read_incidents(p: Path, *, crs: str | int | None, columns: Mapping[str, str] | None,
+                    layer: str | None) -> gpd.GeoDataFrame:
+    """:func:`read_incidents` (with the garbage collector paused)."""
     if not p.exists():
         raise MissingFileError(p, what="incident file")
     declared = _incident_crs(crs, p)
@@ -942,7 +948,7 @@ def read_incidents(
                 r, cell = failed[0]
                 warnings.warn(DataQualityWarning(msg(
                     "warn.incident_dates", file=p, column=mapping["date"], n=len(failed), row=r,
-                    cell=short(cell))), stacklevel=2)
+                    cell=short(cell))), stacklevel=3)
         else:
             gdf["date"] = pd.Series([pd.NaT] * len(gdf), dtype="datetime64[ns]")
         gdf["category"] = (_cut_column(frame[mapping["category"]], rows, p, mapping["category"])
@@ -1046,6 +1052,6 @@ def _cut_column(values: pd.Series, rows: np.ndarray, p: Path, column: str) -> pd
         i = int(np.flatnonzero(long.fillna(False).to_numpy())[0])
         warnings.warn(DataQualityWarning(msg(
             "warn.cells_cut", file=p, column=column, n=int(long.sum()),
-            limit=Number(MAX_TEXT_CHARS), row=int(rows[i]))), stacklevel=3)
+            limit=Number(MAX_TEXT_CHARS), row=int(rows[i]))), stacklevel=4)
         s = s.map(lambda v: v if v is pd.NA else cut_text(v)[0]).astype("string")
     return s

@@ -483,13 +483,23 @@ def register_duplicates(register: pd.DataFrame) -> pd.DataFrame:
     cols = ["source_row", "investment_id", "flag", "duplicate_of", "same_id_rows"]
     if len(register) == 0 or "read_flag" not in register.columns:
         return pd.DataFrame({c: [] for c in cols})
-    flags = [set(str(f).split(",")) if pd.notna(f) else set() for f in register["read_flag"]]
     dup_of = (register["duplicate_of"] if "duplicate_of" in register.columns
               else pd.Series(pd.NA, index=register.index, dtype="Int64"))
+    # the rows that can be listed: a flag naming "duplicate" or a duplicate_of (most rows of a
+    # large register are neither), and every row sharing an id with one of them
+    flag_cells = register["read_flag"].tolist()
+    maybe = np.fromiter(("duplicate" in str(f) for f in flag_cells), dtype=bool,
+                        count=len(flag_cells))
+    maybe |= dup_of.notna().to_numpy(dtype=bool)
+    all_ids = [str(iid) for iid in register["investment_id"].tolist()]
+    wanted = {all_ids[i] for i in np.flatnonzero(maybe).tolist()}
     rows_by_id: dict[str, list[int]] = {}
-    for r, iid in zip(register["source_row"].tolist(), register["investment_id"].tolist(),
-                      strict=True):
-        rows_by_id.setdefault(str(iid), []).append(int(r))
+    for r, iid in zip(register["source_row"].tolist(), all_ids, strict=True):
+        if iid in wanted:
+            rows_by_id.setdefault(iid, []).append(int(r))
+    register = register[maybe]
+    dup_of = dup_of[maybe]
+    flags = [set(str(f).split(",")) if pd.notna(f) else set() for f in register["read_flag"]]
     out = []
     for (r, iid, d), f in zip(zip(register["source_row"].tolist(),
                                   register["investment_id"].tolist(), dup_of.tolist(),

@@ -421,7 +421,8 @@ def _fast_table(text: str, delim: str, enc: str, p: Path,
         col = flat.take(pa.array(np.arange(j, len(flat), width, dtype=np.int64)))
         vals = np.empty(len(col), dtype=object)
         vals[:] = col.to_pylist()
-        columns[c] = _blank_to_none(vals)
+        vals[_blank_mask(col, str.strip)] = None  # blank (white space only) cells are missing
+        columns[c] = vals
     frame = pd.DataFrame(columns, columns=cols, dtype=object)
     log.debug("read %s: %d rows, encoding %s, delimiter %r", p, len(frame), enc, delim)
     return Table(frame=frame, source_row=(data + 1).astype(np.int64), path=p, encoding=enc,

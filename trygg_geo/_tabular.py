@@ -319,6 +319,10 @@ def _table_from_text(text: str, delim: str, enc: str, p: Path, what: str,
                      find_header: Callable[[list[str]], object] | None,
                      config_section: str | None) -> Table:
     """The table in ``text`` (CSV with ``delim``): header found, rows numbered as in the file."""
+    if FAST_PATH:
+        fast = _fast_table(text, delim, enc, p, find_header)
+        if fast is not None:
+            return fast
     rows, line_starts = _csv_rows(text, delim, p, what)
     # drop fully blank lines but keep their numbering
     numbered = [(line_starts[i], r) for i, r in enumerate(rows) if "".join(r).strip()]
@@ -356,6 +360,74 @@ def _table_from_text(text: str, delim: str, enc: str, p: Path, what: str,
     log.debug("read %s: %d rows, encoding %s, delimiter %r", p, len(frame), enc, delim)
     return Table(frame=frame, source_row=np.array(src, dtype=np.int64), path=p, encoding=enc,
                  delimiter=delim, headers=tuple(header), sheet=None, header_row=int(numbered[k][0]))
+
+
+#: ASCII letters and digits: a text holding one is not blank (no white space is one of them).
+_SURELY_NOT_BLANK = "[0-9A-Za-z]"
+
+
+def _blank_mask(texts: pa.Array, strip: Callable[[str], str]) -> np.ndarray:
+    """Which ``texts`` are blank (``strip(t)`` is empty), as the per-cell check says.
+
+    A text with an ASCII letter or digit is not blank; only the others are checked one by one.
+    """
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    sure = pc.fill_null(pc.match_substring_regex(texts, _SURELY_NOT_BLANK), True)
+    out = np.zeros(len(texts), dtype=bool)
+    unsure = np.flatnonzero(~np.asarray(sure.to_numpy(zero_copy_only=False), dtype=bool))
+    if len(unsure):
+        vals = texts.take(pa.array(unsure)).to_pylist()
+        out[unsure] = [v is not None and not strip(v) for v in vals]
+    return out
+
+
+def _fast_table(text: str, delim: str, enc: str, p: Path,
+                find_header: Callable[[list[str]], object] | None) -> Table | None:
+    """The table of a plain CSV read a column at a time, or None to read it record by record.
+
+    Plain: no quote, no NUL, no lone carriage return, and every data row exactly as wide as the
+    header. Then each physical line is one record split at ``delim``, which is what the csv
+    module reads (tests/test_incidents_fast.py compares the two); anything else is left to
+    :func:`_csv_rows` and its checks and messages.
+    """
+    if '"' in text or "\x00" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.replace("\r\n", "\n").split("\n")
+    if text.endswith("\n"):
+        lines.pop()  # the csv module reads no record after the last line break
+    arr = pa.array(lines, type=pa.large_string())
+    blank = _blank_mask(arr, lambda t: t.replace(delim, "").strip())
+    kept = np.flatnonzero(~blank)
+    if not len(kept):
+        return None
+    numbered = [(int(i) + 1, lines[i].split(delim)) for i in kept[:HEADER_SEARCH_ROWS].tolist()]
+    k, _err = _find_header_row(numbered, find_header)
+    if k is None:
+        return None
+    header = [h.strip() for h in numbered[k][1]]
+    width = len(header)
+    data = kept[k + 1:]
+    cells = pc.split_pattern(arr.take(pa.array(data, type=pa.int64())), delim)
+    if len(data) and not pc.all(pc.equal(pc.list_value_length(cells), width)).as_py():
+        return None
+    if k:
+        log.info("%s: the header is on row %d (the rows above it are read as a title)", p.name,
+                 numbered[k][0])
+    flat = cells.flatten()
+    cols = _column_names(header)
+    columns: dict[str, np.ndarray] = {}
+    for j, c in enumerate(cols):
+        col = flat.take(pa.array(np.arange(j, len(flat), width, dtype=np.int64)))
+        vals = np.empty(len(col), dtype=object)
+        vals[:] = col.to_pylist()
+        vals[_blank_mask(col, str.strip)] = None  # blank (white space only) cells are missing
+        columns[c] = vals
+    frame = pd.DataFrame(columns, columns=cols, dtype=object)
+    log.debug("read %s: %d rows, encoding %s, delimiter %r", p, len(frame), enc, delim)
+    return Table(frame=frame, source_row=(data + 1).astype(np.int64), path=p, encoding=enc,
+                 delimiter=delim, headers=tuple(header), sheet=None,
+                 header_row=int(numbered[k][0]))
 
 
 def _csv_rows(text: str, delim: str, p: Path, what: str) -> tuple[list[list[str]], list[int]]:
@@ -504,13 +576,30 @@ def _to_text_frame(
     for c, cells in zip(cols, by_column, strict=True):
         arr = np.empty(len(cells), dtype=object)
         arr[:] = cells
-        # blank (white space only) cells are missing; each distinct text is looked at once
-        codes, uniques = pd.factorize(arr)
+        data[c] = _blank_to_none(arr) if FAST_PATH else _blank_to_none_per_cell(arr)
+    return pd.DataFrame(data, columns=cols, dtype=object)
+
+
+def _blank_to_none_per_cell(arr: np.ndarray) -> np.ndarray:
+    """``arr`` with blank (white space only) cells as None; each distinct text looked at once."""
+    codes, uniques = pd.factorize(arr)
+    blank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True],
+                     dtype=bool)
+    arr[blank[codes]] = None  # code -1 (None) takes the last entry
+    return arr
+
+
+def _blank_to_none(arr: np.ndarray) -> np.ndarray:
+    """:func:`_blank_to_none_per_cell`, the distinct texts checked at once (see _blank_mask)."""
+    codes, uniques = pd.factorize(arr)
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        blank = np.append(_blank_mask(pa.array(uniques, type=pa.large_string()), str.strip),
+                          True)
+    else:  # cells that are not all text (Excel): one by one
         blank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True],
                          dtype=bool)
-        arr[blank[codes]] = None  # code -1 (None) takes the last entry
-        data[c] = arr
-    return pd.DataFrame(data, columns=cols, dtype=object)
+    arr[blank[codes]] = None  # code -1 (None) takes the last entry
+    return arr
 
 
 def _excel_cell(v: object) -> object:
@@ -886,38 +975,65 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pos, np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
 
 
-def _extract(uniques: np.ndarray, pattern: str) -> tuple[np.ndarray, dict[str, list[Any]]]:
+def _extract_arrow(uniques: np.ndarray, pattern: str) -> tuple[np.ndarray, pa.StructArray | None]:
     """Match ``pattern`` (named groups, Arrow's RE2) against the distinct cells at once.
 
-    Returns the matched mask and each group's text per cell (None where unmatched). Only ASCII
-    spaces are trimmed first: a cell with other white space at its ends is read per cell.
+    Returns the matched mask and Arrow's struct of the groups (None when the cells cannot be
+    handed to Arrow: then nothing matched). Only ASCII spaces are trimmed first: a cell with
+    other white space at its ends is read per cell.
     """
     try:
         text = pc.utf8_trim(pa.array(uniques, type=pa.large_string()), " ")
     except (pa.ArrowException, UnicodeError):  # a lone surrogate: every cell is read per cell
-        none: list[Any] = [None] * len(uniques)
-        return np.zeros(len(uniques), dtype=bool), dict.fromkeys(re.compile(pattern).groupindex,
-                                                                 none)
+        return np.zeros(len(uniques), dtype=bool), None
     m = pc.extract_regex(text, pattern)
     ok = np.asarray(m.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return ok, m
+
+
+def _extract(uniques: np.ndarray, pattern: str) -> tuple[np.ndarray, dict[str, list[Any]]]:
+    """:func:`_extract_arrow` with each group's text per cell as a list (None where unmatched)."""
+    ok, m = _extract_arrow(uniques, pattern)
+    return ok, _group_lists(ok, m, pattern)
+
+
+def _group_fields(m: pa.StructArray) -> dict[str, pa.Array]:
+    """Each group of an ``extract_regex`` result by name (null where the cell did not match)."""
+    names = [m.type.field(j).name for j in range(m.type.num_fields)]
+    return dict(zip(names, m.flatten(), strict=True))
+
+
+def _group_lists(ok: np.ndarray, m: pa.StructArray | None,
+                 pattern: str) -> dict[str, list[Any]]:
+    """Each group's text per cell as a list (None where unmatched)."""
+    if m is None:
+        none: list[Any] = [None] * len(ok)
+        return dict.fromkeys(re.compile(pattern).groupindex, none)
     names = [m.type.field(j).name for j in range(m.type.num_fields)]
     groups = {g: m.field(g).to_pylist() for g in names}
     for g in names:
         groups[g] = [v if k else None for v, k in zip(groups[g], ok.tolist(), strict=True)]
-    return ok, groups
+    return groups
 
 
-def _number_values(ok: np.ndarray, groups: dict[str, list[Any]]) -> np.ndarray:
+def _number_values(ok: np.ndarray, m: pa.StructArray | None) -> np.ndarray:
     """The floats of the ``int``/``dec`` groups of :data:`_FAST_NUM` (NaN where unmatched).
 
     Exactly what :func:`_parse_plain` returns for the same text: group separators dropped,
-    the decimal mark read as a point, and Python's (correctly rounded) ``float``.
+    the decimal mark read as a point, and Python's (correctly rounded) ``float`` of that text
+    (numpy's cast of ``str`` objects to float64 is ``float()``), all cells at once.
     """
     out = np.full(len(ok), np.nan)
-    ints, decs = groups["int"], groups["dec"]
-    for k in np.flatnonzero(ok).tolist():
-        t = _FAST_SEP.sub("", ints[k])
-        out[k] = float(f"{t}.{decs[k]}" if decs[k] else t)
+    if m is None or not ok.any():
+        return out
+    keep = pa.array(ok)
+    fields = _group_fields(m)
+    ints = pc.replace_substring_regex(fields["int"].filter(keep), _FAST_SEP.pattern, "")
+    decs = fields["dec"].filter(keep)
+    has_dec = pc.fill_null(pc.greater(pc.utf8_length(decs), 0), False)
+    point = pa.scalar(".", type=ints.type)
+    text = pc.if_else(has_dec, pc.binary_join_element_wise(ints, decs, point), ints)
+    out[ok] = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object).astype(np.float64)
     return out
 
 
@@ -925,10 +1041,12 @@ def _fast_numbers(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(values, read)`` for distinct number cells: ``read`` where the fast path read them."""
     if not len(uniques):
         return np.zeros(0), np.zeros(0, dtype=bool)
-    ok, groups = _extract(uniques, _FAST_NUMBER)
-    vals = _number_values(ok, groups)
-    neg = np.array([s == "-" for s in groups["sign"]], dtype=bool)
-    vals[neg] = -vals[neg]
+    ok, m = _extract_arrow(uniques, _FAST_NUMBER)
+    vals = _number_values(ok, m)
+    if m is not None:
+        sign = pc.fill_null(pc.equal(_group_fields(m)["sign"], "-"), False)
+        neg = ok & np.asarray(sign.to_numpy(zero_copy_only=False), dtype=bool)
+        vals[neg] = -vals[neg]
     return vals, ok
 
 
@@ -941,8 +1059,9 @@ def _fast_amounts(uniques: np.ndarray, h_factor: float) -> tuple[np.ndarray, np.
     """
     if not len(uniques):
         return np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    ok, groups = _extract(uniques, _FAST_AMOUNT)
-    vals = _number_values(ok, groups)
+    ok, m = _extract_arrow(uniques, _FAST_AMOUNT)
+    vals = _number_values(ok, m)
+    groups = _group_lists(ok, m, _FAST_AMOUNT)
     units = [u.lower() if u else None for u in groups["unit"]]
     has_unit = np.array([u is not None for u in units], dtype=bool)
     c_factor = np.array([_FAST_UNITS.get(u, np.nan) if u else np.nan for u in units])

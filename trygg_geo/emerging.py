@@ -183,6 +183,35 @@ def _two_period_trend(c1: np.ndarray, c2: np.ndarray, alpha: float) -> np.ndarra
     return out
 
 
+def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kendall's tau and its p-value between period and each cell's z (cells x periods).
+
+    A cell whose z is the same in every period gets tau 0 and p 1. Without ties, tau and the
+    (exact) p-value depend only on the number of discordant pairs, so :func:`scipy.stats.
+    kendalltau` is asked once per such number, for one cell that has it; a cell with tied or
+    non-finite values is asked on its own, as before.
+    """
+    n_cells, n_t = z.shape
+    t = np.arange(n_t)
+    method = "exact" if n_t <= 30 else "auto"
+    tau = np.empty(n_cells)
+    p = np.empty(n_cells)
+    flat = np.ptp(z, axis=1) == 0
+    tau[flat], p[flat] = 0.0, 1.0
+    a, b = np.triu_indices(n_t, k=1)  # the pairs of periods, earlier first
+    later, earlier = z[:, b], z[:, a]
+    plain = ~flat & np.isfinite(z).all(axis=1) & (later != earlier).all(axis=1)
+    dis = (later < earlier).sum(axis=1)
+    for d in np.unique(dis[plain]).tolist():
+        rows = np.flatnonzero(plain & (dis == d))
+        r = stats.kendalltau(t, z[rows[0]], method=method)
+        tau[rows], p[rows] = float(r.statistic), float(r.pvalue)
+    for i in np.flatnonzero(~flat & ~plain).tolist():
+        r = stats.kendalltau(t, z[i], method=method)
+        tau[i], p[i] = float(r.statistic), float(r.pvalue)
+    return tau, p
+
+
 def emerging_hot_spots(
     points: gpd.GeoDataFrame,
     *,
@@ -214,7 +243,9 @@ def emerging_hot_spots(
         Significance level of the per-period hot spots (after FDR) and of the trend (after
         FDR over cells).
     permutations, seed
-        Conditional permutations of each period's Gi* (see :func:`hot_spots`).
+        Conditional permutations of each period's Gi* (see :func:`hot_spots`). With
+        ``p_value="normal"`` the classes use the analytic z only, so the permutations are not
+        run (they would change nothing in the result).
     p_value
         How each period's Gi* is tested (see :func:`hot_spots`). Default ``"normal"``: the
         analytic Gi* z, as ArcGIS's emerging hot spot analysis uses. The conditional
@@ -286,10 +317,13 @@ def emerging_hot_spots(
     hot = np.zeros_like(z, dtype=bool)
     cold = np.zeros_like(z, dtype=bool)
     counts = np.zeros_like(z, dtype=np.int64)
+    # the permutations only give each period's gi_p_sim, which no class here reads
+    valid = isinstance(permutations, int | np.integer) and permutations >= 0
+    perms = 0 if p_value == "normal" and valid else permutations
     for j, period in enumerate(order):
         sub = points[(label == period).to_numpy()]
         res = hot_spots(sub, areas=units, distance_band=band, alpha=alpha, fdr=True,
-                        permutations=permutations, seed=seed, p_value=p_value)
+                        permutations=perms, seed=seed, p_value=p_value)
         cells = res.cells.set_index("area_id").reindex(grid["cell_id"])
         z[:, j] = cells["gi_z"].to_numpy(dtype=float)
         hot[:, j] = (cells["gi_class"] == "hot").to_numpy()
@@ -301,15 +335,7 @@ def emerging_hot_spots(
         p = np.full(len(grid), np.nan)
         q = p.copy()
     else:
-        t = np.arange(len(order))
-        tau = np.empty(len(grid))
-        p = np.empty(len(grid))
-        for i in range(len(grid)):
-            if np.ptp(z[i]) == 0:
-                tau[i], p[i] = 0.0, 1.0
-                continue
-            r = stats.kendalltau(t, z[i], method="exact" if len(t) <= 30 else "auto")
-            tau[i], p[i] = float(r.statistic), float(r.pvalue)
+        tau, p = _mann_kendall(z)
         q = multipletests(p, alpha=alpha, method="fdr_bh")[1]
         trend = np.where(q <= alpha, np.where(tau > 0, "up", "down"), "none").astype(object)
     out = grid.copy()

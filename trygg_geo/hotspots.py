@@ -22,6 +22,7 @@ Esri, *How Hot Spot Analysis (Getis-Ord Gi\*) works* (ArcGIS Pro documentation):
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
@@ -342,6 +343,28 @@ def _area_units(
 # --------------------------------------------------------------------------- weights
 
 
+def _weights_star(
+    coords: np.ndarray, *, distance_band: float | None, k: int | None
+) -> tuple[Any, str, Any]:
+    """:func:`_weights`, and the same weights with the unit itself as a neighbour (weight 1).
+
+    The second is what :class:`esda.G_Local` builds from the first for ``star=True``
+    (``libpysal.weights.fill_diagonal(w, 1)``); given it, esda uses it as it is. Both are
+    kept for the last few unit layouts, so that the periods of
+    :func:`trygg_geo.emerging.emerging_hot_spots` (one grid, one band) build them once.
+    """
+    c = np.ascontiguousarray(coords, dtype=np.float64)
+    return _weights_cached(c.tobytes(), c.shape, distance_band, k)
+
+
+@functools.lru_cache(maxsize=4)
+def _weights_cached(key: bytes, shape: tuple[int, ...], distance_band: float | None,
+                    k: int | None) -> tuple[Any, str, Any]:
+    coords = np.frombuffer(key, dtype=np.float64).reshape(shape)
+    w, text = _weights(coords, distance_band=distance_band, k=k)
+    return w, text, lw.fill_diagonal(w, 1)
+
+
 def _weights(
     coords: np.ndarray, *, distance_band: float | None, k: int | None
 ) -> tuple[Any, str]:
@@ -547,7 +570,7 @@ def _gi_star(  # noqa: C901 - the statistics part of hot_spots (predates the gat
     if distance_band is not None and not (np.isfinite(distance_band) and distance_band > 0):
         raise InputError(f"distance_band must be a positive number of metres, "
                          f"got {distance_band!r}.")
-    w, w_text = _weights(coords, distance_band=distance_band, k=k)
+    w, w_text, w_star = _weights_star(coords, distance_band=distance_band, k=k)
     n_neigh = np.asarray([w.cardinalities[i] for i in w.id_order], dtype=np.int64)
     if (n_neigh == 0).any():
         warnings.warn(
@@ -601,7 +624,7 @@ def _gi_star(  # noqa: C901 - the statistics part of hot_spots (predates the gat
             # esda announces a change of its default alternative; we rely on "directed"
             warnings.filterwarnings("ignore", message=".*alternative hypothesis",
                                     category=DeprecationWarning)
-            g = esda.G_Local(y, w, transform="B", star=True, permutations=int(permutations),
+            g = esda.G_Local(y, w_star, transform="B", star=True, permutations=int(permutations),
                              seed=seed, n_jobs=1, keep_simulations=(p_value == "z_sim"),
                              **options)
         if permutations:

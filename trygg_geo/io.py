@@ -483,13 +483,23 @@ def register_duplicates(register: pd.DataFrame) -> pd.DataFrame:
     cols = ["source_row", "investment_id", "flag", "duplicate_of", "same_id_rows"]
     if len(register) == 0 or "read_flag" not in register.columns:
         return pd.DataFrame({c: [] for c in cols})
-    flags = [set(str(f).split(",")) if pd.notna(f) else set() for f in register["read_flag"]]
     dup_of = (register["duplicate_of"] if "duplicate_of" in register.columns
               else pd.Series(pd.NA, index=register.index, dtype="Int64"))
+    # the rows that can be listed: a flag naming "duplicate" or a duplicate_of (most rows of a
+    # large register are neither), and every row sharing an id with one of them
+    flag_cells = register["read_flag"].tolist()
+    maybe = np.fromiter(("duplicate" in str(f) for f in flag_cells), dtype=bool,
+                        count=len(flag_cells))
+    maybe |= dup_of.notna().to_numpy(dtype=bool)
+    all_ids = [str(iid) for iid in register["investment_id"].tolist()]
+    wanted = {all_ids[i] for i in np.flatnonzero(maybe).tolist()}
     rows_by_id: dict[str, list[int]] = {}
-    for r, iid in zip(register["source_row"].tolist(), register["investment_id"].tolist(),
-                      strict=True):
-        rows_by_id.setdefault(str(iid), []).append(int(r))
+    for r, iid in zip(register["source_row"].tolist(), all_ids, strict=True):
+        if iid in wanted:
+            rows_by_id.setdefault(iid, []).append(int(r))
+    register = register[maybe]
+    dup_of = dup_of[maybe]
+    flags = [set(str(f).split(",")) if pd.notna(f) else set() for f in register["read_flag"]]
     out = []
     for (r, iid, d), f in zip(zip(register["source_row"].tolist(),
                                   register["investment_id"].tolist(), dup_of.tolist(),
@@ -883,7 +893,13 @@ def read_incidents(
     InputError
         A row whose coordinates are missing or not numbers (named by row and column).
     """
-    p = Path(path)
+    with _gc_paused():  # a million incidents build millions of objects without cycles
+        return _read_incidents(Path(path), crs=crs, columns=columns, layer=layer)
+
+
+def _read_incidents(p: Path, *, crs: str | int | None, columns: Mapping[str, str] | None,
+                    layer: str | None) -> gpd.GeoDataFrame:
+    """:func:`read_incidents` (with the garbage collector paused)."""
     if not p.exists():
         raise MissingFileError(p, what="incident file")
     declared = _incident_crs(crs, p)
@@ -942,7 +958,7 @@ def read_incidents(
                 r, cell = failed[0]
                 warnings.warn(DataQualityWarning(msg(
                     "warn.incident_dates", file=p, column=mapping["date"], n=len(failed), row=r,
-                    cell=short(cell))), stacklevel=2)
+                    cell=short(cell))), stacklevel=3)
         else:
             gdf["date"] = pd.Series([pd.NaT] * len(gdf), dtype="datetime64[ns]")
         gdf["category"] = (_cut_column(frame[mapping["category"]], rows, p, mapping["category"])
@@ -1046,6 +1062,6 @@ def _cut_column(values: pd.Series, rows: np.ndarray, p: Path, column: str) -> pd
         i = int(np.flatnonzero(long.fillna(False).to_numpy())[0])
         warnings.warn(DataQualityWarning(msg(
             "warn.cells_cut", file=p, column=column, n=int(long.sum()),
-            limit=Number(MAX_TEXT_CHARS), row=int(rows[i]))), stacklevel=3)
+            limit=Number(MAX_TEXT_CHARS), row=int(rows[i]))), stacklevel=4)
         s = s.map(lambda v: v if v is pd.NA else cut_text(v)[0]).astype("string")
     return s

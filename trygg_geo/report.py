@@ -97,7 +97,14 @@ def _level(row: pd.Series) -> float:
 
 def _num(v: Any) -> float:
     """``v`` as a float; NaN for None/NA."""
+    if type(v) is float:  # most cells: the same value without pandas' scalar checks
+        return v if v == v else float("nan")
     return float(v) if v is not None and pd.notna(v) else float("nan")
+
+
+#: The columns of an effect row that :func:`_headline` reads.
+_HEADLINE_READ = frozenset({"headline", "perm_ci_low", "perm_ci_high", "p_perm", "ci_low",
+                            "ci_high", "p_value"})
 
 
 def _headline(row: Mapping[str, Any]) -> tuple[str, float, float, float]:
@@ -376,14 +383,18 @@ def measured_outcomes(res: Results, lang: str) -> pd.Series:
     eff = eff.drop_duplicates("source_row").set_index("source_row")
     unplaced = set(res.unplaced["source_row"].astype(int))
     has_reason = "reason" in eff.columns
+    # each effect row's estimate and reason by source row, read once (not a lookup per row)
+    estimate = dict(zip(eff.index.tolist(), eff["estimate"].tolist(), strict=True))
+    reason = (dict(zip(eff.index.tolist(), eff["reason"].tolist(), strict=True)) if has_reason
+              else {})
     outcome = []
-    for src in once["source_row"].astype(int):
+    for src in once["source_row"].astype(int).tolist():
         if src in unplaced:
             outcome.append(t["not_placed"])
-        elif src in eff.index and pd.notna(eff.at[src, "estimate"]):
+        elif src in estimate and pd.notna(estimate[src]):
             outcome.append(t["measured"])
-        elif src in eff.index and has_reason and pd.notna(eff.at[src, "reason"]):
-            outcome.append(str(eff.at[src, "reason"]))
+        elif src in estimate and has_reason and pd.notna(reason[src]):
+            outcome.append(str(reason[src]))
         else:
             outcome.append(t["reason_missing"])
     counts = pd.Series(outcome, dtype=object).value_counts(sort=True)
@@ -542,10 +553,22 @@ def _short_rows(rows: object, limit: int = 20) -> str:
     return ", ".join(parts[:limit]) + f", \u2026 (+{len(parts) - limit})"
 
 
+#: The register columns :func:`_project_rows` reads (with :func:`_done`).
+_REGISTER_READ = frozenset({"source_row", "investment_id", "name", "kind", "granted_sek",
+                            "spent_sek", "completed", "status"})
+#: The effect columns :func:`_project_rows` reads (with :func:`_headline`, :func:`_cost` and
+#: :func:`_effect_or_reason`).
+_EFFECT_READ = frozenset({"source_row", "estimate", "reason", "headline", "perm_ci_low",
+                          "perm_ci_high", "p_perm", "ci_low", "ci_high", "p_value",
+                          "sek_per_point", "sek_per_point_ci_low", "sek_per_point_ci_high"})
+
+
 def _project_rows(res: Results, t: dict[str, str], lang: str) -> pd.DataFrame:
     """The project table's values (raw and as text), one row per register row, in file order."""
-    reg = res.register
+    # only the columns read below are turned into Python values (one object per cell)
+    reg = res.register[[c for c in res.register.columns if c in _REGISTER_READ]]
     eff = res.effects[res.effects["scope"] == "investment"]
+    eff = eff[[c for c in eff.columns if c in _EFFECT_READ]]
     eff_inv = {int(k): v for k, v in
                eff.drop_duplicates("source_row").set_index("source_row").to_dict("index").items()}
     placed_area = (dict(zip(res.placed["source_row"].astype(int), res.placed["area_id"],
@@ -894,7 +917,8 @@ def _method_blocks(res: Results, t: dict[str, str], lang: str) -> list[Block]:
             key = f"estimator.assumptions.{m}"
             items.append(f"{line} {text(key, lang)}" if key in TEXTS else line)
         blocks += [Block("h3", t["estimators"]), Block("list", items)]
-    est_rows = est.to_dict("records")
+    # only the columns _headline reads become Python values (one object per cell)
+    est_rows = est[[c for c in est.columns if c in _HEADLINE_READ]].to_dict("records")
     heads = pd.Series([_headline(r)[0] for r in est_rows], dtype=object)
     blocks.append(Block("h3", t["headline"]))
     for which in ("model", "permutation"):

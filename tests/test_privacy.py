@@ -69,12 +69,34 @@ def _vertex_hits(gpkg: Path, raw: pd.DataFrame) -> dict[str, int]:
     return hits
 
 
+def _text_outputs(folder: Path) -> list[str]:
+    """Every file of the run's manifest that holds text (the PDF as its extracted text)."""
+    import json
+
+    files = [e["file"] for e in json.loads((folder / "korning.json").read_text("utf-8"))["files"]]
+    out = [f for f in files if Path(f).suffix in (".html", ".md", ".csv", ".json", ".pdf")]
+    assert {"karta.html", "rapport.md", "rapport.html", "projekt.csv", "rapport.pdf"} <= set(out)
+    return [*out, "korning.json"]
+
+
+def _read_text(path: Path) -> str:
+    if path.suffix != ".pdf":
+        return path.read_text(encoding="utf-8-sig")
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    finally:
+        pdf.close()
+
+
 def _text_hits(folder: Path, raw: pd.DataFrame) -> dict[str, int]:
     to_ll = Transformer.from_crs("EPSG:3006", "EPSG:4326", always_xy=True)
     lon, lat = to_ll.transform(raw["x"].to_numpy(), raw["y"].to_numpy())
     hits = {}
-    for name in ("karta.html", "rapport.md", "rapport.html"):
-        text = (folder / name).read_text(encoding="utf-8")
+    for name in _text_outputs(folder):
+        text = _read_text(folder / name)
         text = re.sub(r"data:[a-z/+]+;base64,[A-Za-z0-9+/=]+", "", text)
         n = 0
         for rx, ry, lo, la in zip(raw["raw_x"], raw["raw_y"], lon, lat, strict=True):
@@ -112,8 +134,13 @@ def test_no_raw_incident_or_report_point_is_published(private_run) -> None:
         vals = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)[col].dropna()
         assert (vals == 0).sum() + (vals >= 3).sum() == len(vals), layer
     # free text of the reports is not in any output
-    for name in ("karta.html", "rapport.md", "rapport.html"):
-        assert "Trasig lampa sedan i höstas" not in (out / name).read_text(encoding="utf-8")
+    for name in _text_outputs(out):
+        assert "Trasig lampa sedan i höstas" not in _read_text(out / name), name
+    # the ranking is on the map as its own layer (aggregates only, checked above)
+    page = (out / "karta.html").read_text(encoding="utf-8")
+    import json
+
+    assert json.dumps("Förslag: var åtgärda härnäst")[1:-1] in page  # the layer's name, as JSON
 
 
 def test_publish_points_publishes_them_and_the_scan_finds_them(tmp_path: Path) -> None:

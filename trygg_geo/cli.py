@@ -353,7 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_run)
     pl = sub.add_parser("planera", help="plan the evaluation of planned investments (controls, "
                         "MDE, power, verdicts) and write utvarderingsplan.md/.html/.gpkg and "
-                        "plankarta.html")
+                        "plankarta.html",
+                        description="Before the money is spent: choose control areas on the "
+                        "past waves (pre-period level and trend), estimate the minimum detectable "
+                        "effect and the power per planned investment and per kind, and give each "
+                        "a verdict (mätbar / bara sammanslagen per åtgärdstyp / inte mätbar). "
+                        "Writes utvarderingsplan.md/.html/.pdf/.gpkg and plankarta.html into "
+                        "[output] folder. Add [plan] path to projekt.toml later and `trygg-geo "
+                        "run` keeps exactly these controls.")
     pl.add_argument("config", help="plan.toml (a project config with a [plan] section)")
     pl.add_argument("--lang", choices=["sv", "en"], default=None,
                     help="language of the plan and messages (default: [project] language)")

@@ -46,13 +46,16 @@ def test_mann_kendall_equals_per_cell(periods: int) -> None:
     np.testing.assert_array_equal(p, ref_p)
 
 
-def test_mann_kendall_ties_fail_as_before() -> None:
-    """A tie in a cell's z (exact test) raises scipy's error, as the per-cell loop did."""
+def test_mann_kendall_ties_use_the_tie_corrected_test() -> None:
+    """A tie in a cell's z (two periods alike) no longer stops the run: that cell gets
+    Kendall's tau-b with the normal approximation; the cells without ties keep the exact test."""
     z = np.array([[0.1, 0.2, 0.3, 0.4, 0.5], [0.1, 0.1, 0.3, 0.4, 0.5]])
-    with pytest.raises(ValueError, match="Ties"):
-        _per_cell(z)
-    with pytest.raises(ValueError, match="Ties"):
-        em._mann_kendall(z)
+    tau, p = em._mann_kendall(z)
+    exact = stats.kendalltau(np.arange(5), z[0], method="exact")
+    tied = stats.kendalltau(np.arange(5), z[1], method="auto")
+    assert (tau[0], p[0]) == (exact.statistic, exact.pvalue)
+    assert (tau[1], p[1]) == (tied.statistic, tied.pvalue)
+    assert 0 < tau[1] < 1 and 0 < p[1] < 1
 
 
 def _points(seed: int = 3) -> gpd.GeoDataFrame:

@@ -78,7 +78,7 @@ def test_popups_show_injected_markup_as_text(browser: Any, small_map: Path) -> N
     found = None
     for i in range(markers.count()):
         markers.nth(i).click(force=True)
-        page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+        page.wait_for_selector(".leaflet-popup-content", timeout=15_000)  # generous: CI shares 2 cores
         text = page.locator(".leaflet-popup-content").inner_text()
         if tm.EVIL_INV in text:
             found = page.locator(".leaflet-popup-content")
@@ -189,7 +189,7 @@ def _popup_after_click(page: Any, x: float, y: float) -> str:
     page.evaluate(f"() => {FIND_MAP}.closePopup()")
     page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
     page.mouse.click(x, y)
-    page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+    page.wait_for_selector(".leaflet-popup-content", timeout=15_000)  # generous: CI shares 2 cores
     assert page.locator(".leaflet-popup-content").count() == 1  # one click, one popup
     return page.locator(".leaflet-popup-content").inner_text()
 

@@ -364,7 +364,7 @@ def test_map_in_chromium_executes_nothing_and_shows_every_payload(browser: Any, 
     for k in range(markers.count()):
         page.evaluate(close)
         markers.nth(k).click(force=True)
-        page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+        page.wait_for_selector(".leaflet-popup-content", timeout=15_000)  # generous: CI shares 2 cores
         popups.extend(page.evaluate(
             "() => [...document.querySelectorAll('.leaflet-popup-content')].map(e => e.textContent)"))
     assert len(popups) >= markers.count() > 0
@@ -379,14 +379,14 @@ def test_map_in_chromium_executes_nothing_and_shows_every_payload(browser: Any, 
     # hover a marker: its tooltip is text too
     page.evaluate(close)
     markers.first.hover(force=True)
-    page.wait_for_selector(".leaflet-tooltip", timeout=3000)
+    page.wait_for_selector(".leaflet-tooltip", timeout=15_000)  # generous: CI shares 2 cores
     assert page.locator(".leaflet-tooltip").count() >= 1
     # the search box: each payload area is found by its marker, listed as text, and opens
     box = page.locator(".leaflet-control-search input")
     for i in range(N):
         box.fill("")
         box.press_sequentially(marker("s", i), delay=20)
-        page.wait_for_selector(".search-tooltip .search-tip", timeout=3000)
+        page.wait_for_selector(".search-tooltip .search-tip", timeout=15_000)  # generous: CI shares 2 cores
         tips = page.locator(".search-tooltip .search-tip")
         assert [tips.nth(k).evaluate("e => e.textContent") for k in range(tips.count())] == [payload(i, "s")]
         tips.first.click()

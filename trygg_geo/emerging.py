@@ -189,7 +189,8 @@ def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A cell whose z is the same in every period gets tau 0 and p 1. Without ties, tau and the
     (exact) p-value depend only on the number of discordant pairs, so :func:`scipy.stats.
     kendalltau` is asked once per such number, for one cell that has it; a cell with tied or
-    non-finite values is asked on its own, as before.
+    non-finite values is asked on its own, with the tie-corrected normal approximation (the
+    exact distribution assumes no ties; scipy refuses it).
     """
     n_cells, n_t = z.shape
     t = np.arange(n_t)
@@ -207,7 +208,10 @@ def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r = stats.kendalltau(t, z[rows[0]], method=method)
         tau[rows], p[rows] = float(r.statistic), float(r.pvalue)
     for i in np.flatnonzero(~flat & ~plain).tolist():
-        r = stats.kendalltau(t, z[i], method=method)
+        # ties (two periods with the same z, e.g. the same counts around the cell): the exact
+        # distribution does not hold, so the normal approximation with the tie correction
+        # (tau-b) is used, as scipy's "auto" does
+        r = stats.kendalltau(t, z[i], method="auto")
         tau[i], p[i] = float(r.statistic), float(r.pvalue)
     return tau, p
 

@@ -1007,6 +1007,12 @@ TEXTS: dict[str, dict[str, str]] = {
               "t approximation is unreliable, while the permutation test only assumes that the "
               "investment could as well have gone to other areas of the same sort.",
     },
+    "report.shared_tests": {
+        "sv": "{rows} skattningar men {n} olika test: investeringar i samma område och "
+              "mätperiod delar en skattning och räknas som ett test.",
+        "en": "{rows} estimates but {n} distinct tests: investments in the same area and "
+              "measurement window share one estimate and count as one test.",
+    },
     "report.multiple_holm": {
         "sv": "{n} test, {k} signifikanta på [[level]]-nivån efter Holm-justering av "
               "p-värdena. Om ingen åtgärd hade någon effekt skulle slumpen ensam ge omkring "

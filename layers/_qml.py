@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from trygg_geo._i18n import texts
+from trygg_geo._i18n import LANGS, text, texts
 from trygg_geo._palette import class_colour, class_label, class_order
 from trygg_geo.interventions import CATALOGUE, UNKNOWN_KIND
 
@@ -47,20 +47,21 @@ _CLASS_LOOK: dict[str, tuple[int, str, str]] = {
 }
 _AREA_LOOK = (CHANGE_FILL_ALPHA, "#444444", "solid")  # 1 px outline: about 0.26 mm
 
-# (gi_bin value, colour, sv label, en label), ArcGIS-style confidence bins of Getis-Ord Gi*.
+# (gi_bin value, colour, sv label, en label), ArcGIS-style confidence bins of Getis-Ord Gi*
+# (fixed bins of the Gi* z score, not the run's level); the labels are the ``qml.`` texts of
+# trygg_geo._i18n.TEXTS.
 HOTSPOT_CLASSES: list[tuple[int, str, str, str]] = [
-    (3, "#B2182B", "Het fläck (99 %)", "Hot spot (99%)"),
-    (2, "#EF8A62", "Het fläck (95 %)", "Hot spot (95%)"),
-    (1, "#FDDBC7", "Het fläck (90 %)", "Hot spot (90%)"),
-    (0, "#F0F0F0", "Inte signifikant", "Not significant"),
-    (-1, "#D1E5F0", "Kall fläck (90 %)", "Cold spot (90%)"),
-    (-2, "#67A9CF", "Kall fläck (95 %)", "Cold spot (95%)"),
-    (-3, "#2166AC", "Kall fläck (99 %)", "Cold spot (99%)"),
+    (gi_bin, colour, text(f"qml.{key}", "sv"), text(f"qml.{key}", "en"))
+    for gi_bin, colour, key in (
+        (3, "#B2182B", "hot_99"), (2, "#EF8A62", "hot_95"), (1, "#FDDBC7", "hot_90"),
+        (0, "#F0F0F0", "not_significant"),
+        (-1, "#D1E5F0", "cold_90"), (-2, "#67A9CF", "cold_95"), (-3, "#2166AC", "cold_99"),
+    )
 ]
 
 _SYMBOL_TYPE = {"Point": "marker", "LineString": "line", "Polygon": "fill"}
 _GEOMETRY_CODE = {"Point": "0", "LineString": "1", "Polygon": "2", None: "4"}
-_OTHER = {"sv": "Övriga värden", "en": "Other values"}
+_OTHER = {lang: text("qml.other_values", lang) for lang in LANGS}
 
 
 def _rgba(hex_colour: str, alpha: int = 255) -> str:

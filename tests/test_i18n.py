@@ -12,7 +12,17 @@ import pytest
 from affine import Affine
 from pyproj import CRS
 
-from trygg_geo import _i18n, cli, disclosure, maps, report
+from trygg_geo import (
+    _i18n,
+    _map_places,
+    cli,
+    disclosure,
+    init_project,
+    lagesbild,
+    maps,
+    places,
+    report,
+)
 from trygg_geo._i18n import (
     LANGS,
     TEXTS,
@@ -27,6 +37,8 @@ from trygg_geo._i18n import (
 from trygg_geo.density import DensityRaster
 from trygg_geo.effects.displacement import INTERPRETATIONS
 from trygg_geo.interventions import CATALOGUE, UNKNOWN_KIND
+from trygg_geo.layers import _qml
+from trygg_geo.plan import VERDICTS
 
 NBSP, MINUS, DASH = "\u00a0", "\u2212", "\u2013"
 
@@ -158,6 +170,18 @@ def test_modules_take_their_texts_from_the_table() -> None:
         assert kind.label("sv") == text(f"kind.{kind.id}", "sv")
         assert kind.label("en") == text(f"kind.{kind.id}", "en")
     assert CATALOGUE["belysning"].label_en == "Lighting"
+    assert _map_places._T["sv"]["ranking"] == TEXTS["places_map.ranking"]["sv"]
+    assert lagesbild._NOTES["no_osm"]["en"] == TEXTS["lagesbild.no_osm"]["en"]
+    assert places._REASON_TEXT["no_location"]["sv"] == TEXTS["places.no_location"]["sv"]
+    assert VERDICTS == {c: {lang: text(f"plan_verdict.{c}", lang) for lang in LANGS}
+                        for c in ("matbar", "matbar_sammanslagen", "inte_matbar")}
+    assert cli._say("init_quiet", "de", config="p.toml", n=6) == text(
+        "cli.init_quiet", "sv", config="p.toml", n=6)
+    err = init_project.FolderNotEmptyError(init_project.Path("x"), ["a.txt"])
+    assert str(err) == text("init.folder_not_empty", "en", folder="x", shown="a.txt",
+                            config="projekt.toml", files=", ".join(init_project.FILES))
+    assert _qml.HOTSPOT_CLASSES[0][2:] == (TEXTS["qml.hot_99"]["sv"], "Hot spot (99%)")
+    assert _qml._OTHER["en"] == TEXTS["qml.other_values"]["en"]
 
 
 def test_density_description_in_both_languages() -> None:

@@ -152,9 +152,18 @@ def test_large_map_shows_sums_per_area_and_no_investment_markers(
     # the legend names the GeoPackage and its layers
     assert big.config.output.geopackage in page
     assert all(layer in page for layer in DETAIL_LAYERS)
-    # the per-area counts sum to the placed investments
+    # without the relation: each placed investment (exact copies once) in one area or outside
+    keep = big.placed["duplicate_of"].isna().to_numpy()
     totals, outside = investment_area_totals(big.placed, big.areas)
-    assert int(totals["n"].sum()) + outside == len(big.placed)
+    assert int(totals["n"].sum()) + outside == int(keep.sum())
+    # the map uses the relation: an investment counts in every area it reaches (counted share)
+    rel = big.relation
+    totals, outside = investment_area_totals(big.placed, big.areas, relation=rel)
+    reach = rel[rel["counted"].astype(bool) & keep[rel["row"].to_numpy()]]
+    want = reach.drop_duplicates(["row", "area_id"]).groupby("area_id").size()
+    got = totals.set_index("area_id")["n"]
+    assert got[got > 0].to_dict() == want.to_dict()
+    assert outside == int((keep & ~np.isin(np.arange(len(keep)), rel["row"])).sum())
     assert f'"n": "{_sv(int(totals["n"].max()))}"' in page
 
 
@@ -224,7 +233,7 @@ def test_max_markers_switches_to_sums(demo: Results) -> None:
     assert len(area_layers) == 1
     feats = area_layers[0].data["features"]
     assert len(feats) == len(demo.areas)
-    assert sum(int(f["properties"]["n"]) for f in feats) == len(inv)
+    assert sum(int(f["properties"]["n"]) for f in feats) == int(inv["duplicate_of"].isna().sum())
 
 
 def test_config_defaults_match_the_map() -> None:

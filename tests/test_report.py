@@ -171,9 +171,15 @@ def test_method_section_counts_tests_and_chance(demo) -> None:
     blocks = flatten_blocks(report.build_report(res))
     est = res.effects[res.effects["estimate"].notna()]
     para = next(b.content for b in blocks if b.kind == "p" and "signifikanta" in str(b.content))
-    assert para.startswith(f"{len(est)} test, ")
-    expected = fmt_number((1 - 0.95) * len(est), 1)
+    # investments that share an area x window contrast are one test (Holm counts it once)
+    n_tests = est["contrast_id"].where(est["scope"] == "investment").nunique() \
+        + int((est["scope"] != "investment").sum())
+    assert n_tests < len(est)  # the demo has shared contrasts
+    assert para.startswith(f"{n_tests} test, ")
+    expected = fmt_number((1 - 0.95) * n_tests, 1)
     assert f"omkring {expected} signifikanta" in para
+    shared = next(b.content for b in blocks if b.kind == "p" and "olika test" in str(b.content))
+    assert shared.startswith(f"{len(est)} skattningar men {n_tests} olika test")
     table = _table_after(report.build_report(res), "Alla skattningar")
     assert len(table) == len(est)
     assert set(table["Rubrikintervall"]) <= {"modell", "permutation"}

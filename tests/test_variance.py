@@ -220,6 +220,21 @@ def test_holm_equals_statsmodels_and_skips_nan() -> None:
     np.testing.assert_allclose(out[ok], multipletests(p[ok], method="holm")[1], rtol=1e-12)
 
 
+def test_holm_counts_a_shared_contrast_once() -> None:
+    """Rows that share a contrast are one test: the family has two tests, not four."""
+    t = pd.DataFrame({
+        "scope": ["investment"] * 4,
+        "p_value": [0.02, 0.02, 0.02, 0.04],
+        "p_perm": [np.nan] * 4,
+        "headline": ["model"] * 4,
+        "contrast_id": ["a1:2018-2021"] * 3 + ["a2:2018-2021"],
+        "level": 0.95,
+    })
+    out = _multiple_testing(t, level=0.95)
+    expect = multipletests([0.02, 0.04], method="holm")[1]
+    np.testing.assert_allclose(out["p_adjusted"], [expect[0]] * 3 + [expect[1]])
+
+
 def test_effect_table_holm_over_investment_rows_by_headline_p() -> None:
     t = pd.DataFrame({
         "scope": ["kind", "investment", "investment", "investment", "investment"],

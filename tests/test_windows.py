@@ -105,7 +105,7 @@ def test_cancelled_projects_exclude_nothing_unless_money_was_spent(areas):
     per = eff[eff["scope"] == "investment"].set_index("investment_id")
     assert per.loc["C0", "reason"].startswith("Avbrutet")
     assert per.loc["O", "reason"].startswith("Pågående")
-    assert per.loc["Y", "reason"].startswith("Ej mätbar ännu")
+    assert per.loc["Y", "reason"].startswith("Pågående, startad efter den sista mätningen")
     assert per.loc["U", "reason"].startswith("Datum för färdigställande saknas")
     assert per["estimate"].isna().all()
 

@@ -38,6 +38,7 @@ from trygg_geo.darkpaths import dark_paths
 from trygg_geo.demo import make_demo_city
 from trygg_geo.density import kernel_density, zonal_stats
 from trygg_geo.design import assign_roles, match_controls
+from trygg_geo.effects.evaluation import evaluate_effects
 from trygg_geo.emerging import emerging_hot_spots
 from trygg_geo.export import write_geopackage
 from trygg_geo.geocode import Gazetteer, geocode_register
@@ -82,6 +83,7 @@ __all__ = [
     "dark_paths",
     "dissolve_hierarchy",
     "emerging_hot_spots",
+    "evaluate_effects",
     "euclidean_catchments",
     "geocode_register",
     "graph_from_osm_xml",

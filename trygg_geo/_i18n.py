@@ -635,6 +635,127 @@ TEXTS: dict[str, dict[str, str]] = {
     "map.tiles": {"sv": "Bakgrundskarta", "en": "Background map"},
     "map.class_legend": {"sv": "Förändring (procentenheter)", "en": "Change (percentage points)"},
     "map.hot_legend": {"sv": "Otrygga platser (Gi*)", "en": "Unsafe places (Gi*)"},
+    # ---- the lägesbild on the map (trygg_geo._map_places): layers, popups, patterns
+    "places_map.ranking": {"sv": "Förslag: var åtgärda härnäst", "en": "Where to act next"},
+    "places_map.dark": {"sv": "Mörka stråk", "en": "Dark paths"},
+    "places_map.repeated": {
+        "sv": "Platser som invånare pekar ut",
+        "en": "Places residents point out"},
+    "places_map.emerging": {"sv": "Otrygga platser över tid", "en": "Unsafe places over time"},
+    "places_map.rank": {"sv": "Rang", "en": "Rank"},
+    "places_map.score": {"sv": "Poäng (0–1)", "en": "Score (0–1)"},
+    "places_map.reports": {"sv": "Rapporter", "en": "Reports"},
+    "places_map.incidents": {"sv": "Händelser per hektar", "en": "Incidents per hectare"},
+    "places_map.dark_m": {"sv": "Mörka stråk (m)", "en": "Dark paths (m)"},
+    "places_map.recent": {"sv": "Nyliga investeringar", "en": "Recent investments"},
+    "places_map.weights": {"sv": "Vikter", "en": "Weights"},
+    "places_map.inputs": {"sv": "Poäng per indata", "en": "Score per input"},
+    "places_map.n_reports": {"sv": "Antal rapporter", "en": "Reports"},
+    "places_map.categories": {"sv": "Kategorier", "en": "Categories"},
+    "places_map.pattern": {"sv": "Mönster", "en": "Pattern"},
+    "places_map.length": {"sv": "Längd (m)", "en": "Length (m)"},
+    "places_map.highway": {"sv": "Typ", "en": "Type"},
+    "places_map.aid": {
+        "sv": "Beslutsstöd, inte en dom: alla indata och vikter visas.",
+        "en": "A decision aid, not a verdict: every input and weight is shown."},
+    "places_map.cells": {"sv": "Rutor", "en": "Cells"},
+    "places_map.none": {"sv": "–", "en": "–"},
+    "places_map.new": {"sv": "Ny", "en": "New"},
+    "places_map.intensifying": {"sv": "Tilltagande", "en": "Intensifying"},
+    "places_map.consecutive": {"sv": "I följd", "en": "Consecutive"},
+    "places_map.persistent": {"sv": "Ihållande", "en": "Persistent"},
+    "places_map.sporadic": {"sv": "Sporadisk", "en": "Sporadic"},
+    "places_map.oscillating": {"sv": "Växlande", "en": "Oscillating"},
+    "places_map.diminishing": {"sv": "Avtagande", "en": "Diminishing"},
+    "places_map.historical": {"sv": "Historisk", "en": "Historical"},
+    "places_map.disappeared": {"sv": "Försvunnen", "en": "Disappeared"},
+    # ---- why a part of the lägesbild is missing (trygg_geo.lagesbild, notes)
+    "lagesbild.no_osm": {
+        "sv": "Mörka stråk kräver OSM-data ([gazetteer] path som .osm).",
+        "en": "Dark paths need OSM data ([gazetteer] path as .osm)."},
+    "lagesbild.no_reports": {
+        "sv": "Inga invånarrapporter angivna ([reports]).",
+        "en": "No resident reports given ([reports])."},
+    "lagesbild.no_incidents": {
+        "sv": "Inga händelser angivna ([incidents]): inga otrygga platser.",
+        "en": "No incidents given ([incidents]): no unsafe places."},
+    "lagesbild.no_dates": {
+        "sv": "Händelserna saknar datum över minst två år: ingen analys över tid.",
+        "en": "The incidents lack dates over two years or more: no analysis over time."},
+    "lagesbild.nothing_to_rank": {
+        "sv": "Varken rapporter, händelser eller mörka stråk: ingen rangordning.",
+        "en": "No reports, incidents or dark paths: no ranking."},
+    # ---- resident reports that could not be placed (trygg_geo.places, by reason code)
+    "places.no_location": {
+        "sv": "Varken koordinater eller adress.",
+        "en": "Neither coordinates nor an address."},
+    "places.no_gazetteer": {
+        "sv": "Bara adress, men ingen adresskälla (gazetteer) angiven.",
+        "en": "An address only, and no gazetteer given."},
+    "places.no_geometry": {"sv": "Objektet saknar geometri.", "en": "The feature has no geometry."},
+    "places.bad_coordinates": {
+        "sv": "Koordinaterna (X/Y) går inte att läsa som tal; rätta cellen.",
+        "en": "The coordinates (X/Y) are not numbers; correct the cell."},
+    # ---- the short verdict of a planned investment (trygg_geo.plan.VERDICTS, by code)
+    "plan_verdict.matbar": {"sv": "mätbar", "en": "measurable"},
+    "plan_verdict.matbar_sammanslagen": {
+        "sv": "mätbar bara sammanslagen per åtgärdstyp",
+        "en": "measurable only pooled per kind"},
+    "plan_verdict.inte_matbar": {
+        "sv": "inte mätbar med nuvarande urval",
+        "en": "not measurable with the current sample"},
+    # ---- the note of a planned investment (trygg_geo.plan, column note)
+    "plan.note_outside": {
+        "sv": "utanför områdena eller i ett område utan mätning",
+        "en": "outside the areas or in an area without survey"},
+    "plan.note_no_extra": {
+        "sv": "kontrollernas osäkerhet och variationen mellan områden och mätningar är för "
+              "stora: inga extra svar räcker",
+        "en": "the controls' uncertainty and the between-district variance are too large: no "
+              "number of respondents suffices"},
+    # ---- the one-line answers of the command line (--quiet) and of init
+    "cli.quiet_result": {
+        "sv": "Klart: {n} registerrader ({placed} placerade, {unplaced} ej placerade); effekt "
+              "skattad för {est} av {kinds} åtgärdstyper; resultat i '{folder}'.",
+        "en": "Done: {n} register rows ({placed} placed, {unplaced} unplaced); effect estimated "
+              "for {est} of {kinds} kinds; outputs in '{folder}'.",
+    },
+    "cli.quiet_plan": {
+        "sv": "Klart: plan för vågen {wave}, {n} investeringar ({matbar} mätbara, {pooled} "
+              "mätbara sammanslagna, {not_} inte mätbara); skrivet i '{folder}'.",
+        "en": "Done: plan for the {wave} wave, {n} investments ({matbar} measurable, {pooled} "
+              "measurable pooled, {not_} not measurable); written to '{folder}'.",
+    },
+    "cli.init_written": {
+        "sv": "Skrivet i '{folder}': {config} (kommenterad, alla sektioner) och exempelfilerna "
+              "{files}. Byt filerna mot era egna och ändra {config}; kör först som den är:",
+        "en": "Written to '{folder}': {config} (commented, every section) and the example files "
+              "{files}. Replace the files with your own and edit {config}; first run it as it "
+              "is:",
+    },
+    "cli.init_quiet": {
+        "sv": "Skrivet: {config} och {n} exempelfiler. Kör: trygg-geo run {config}",
+        "en": "Written: {config} and {n} example files. Run: trygg-geo run {config}"},
+    # ---- init refused: the folder is not empty (trygg_geo.init_project.FolderNotEmptyError)
+    "init.folder_not_empty": {
+        "sv": "mappen '{folder}' är inte tom (den innehåller {shown}), och init skriver inte "
+              "över filer. Gör så här: ange en ny eller tom mapp, t.ex. trygg-geo init "
+              "mitt_projekt, eller lägg till --force för att ersätta exempelfilerna ({config}, "
+              "{files}) i den här mappen.",
+        "en": "the folder '{folder}' is not empty (it holds {shown}), and init does not "
+              "overwrite files. Fix: give a new or empty folder, e.g. trygg-geo init "
+              "my_project, or add --force to replace the example files ({config}, {files}) in "
+              "this folder.",
+    },
+    # ---- QGIS styles (layers/_qml.py): Gi* confidence bins and the other-values class
+    "qml.hot_99": {"sv": "Het fläck (99 %)", "en": "Hot spot (99%)"},
+    "qml.hot_95": {"sv": "Het fläck (95 %)", "en": "Hot spot (95%)"},
+    "qml.hot_90": {"sv": "Het fläck (90 %)", "en": "Hot spot (90%)"},
+    "qml.not_significant": {"sv": "Inte signifikant", "en": "Not significant"},
+    "qml.cold_90": {"sv": "Kall fläck (90 %)", "en": "Cold spot (90%)"},
+    "qml.cold_95": {"sv": "Kall fläck (95 %)", "en": "Cold spot (95%)"},
+    "qml.cold_99": {"sv": "Kall fläck (99 %)", "en": "Cold spot (99%)"},
+    "qml.other_values": {"sv": "Övriga värden", "en": "Other values"},
     # ---- how an investment was placed (geocode_method), for popups
     "geocode_method.exact": {"sv": "Adress, exakt", "en": "Address, exact"},
     "geocode_method.normalised": {
@@ -885,6 +1006,12 @@ TEXTS: dict[str, dict[str, str]] = {
               "headline when the treated or control areas are few: then the model's normal or "
               "t approximation is unreliable, while the permutation test only assumes that the "
               "investment could as well have gone to other areas of the same sort.",
+    },
+    "report.shared_tests": {
+        "sv": "{rows} skattningar men {n} olika test: investeringar i samma område och "
+              "mätperiod delar en skattning och räknas som ett test.",
+        "en": "{rows} estimates but {n} distinct tests: investments in the same area and "
+              "measurement window share one estimate and count as one test.",
     },
     "report.multiple_holm": {
         "sv": "{n} test, {k} signifikanta på [[level]]-nivån efter Holm-justering av "

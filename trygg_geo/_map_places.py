@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from trygg_geo._i18n import fmt_number
+from trygg_geo._i18n import LANGS, fmt_number, texts
 from trygg_geo.maps import _collection, _esc, _TextPopup, _TextTooltip, _to_web
 
 __all__ = ["add_lagesbild", "PATTERN_COLOURS"]
@@ -35,34 +35,9 @@ PATTERN_COLOURS: dict[str, str] = {
     "persistent": "#e08214", "sporadic": "#fdb863", "oscillating": "#fee0b6",
     "diminishing": "#92c5de", "historical": "#4393c3", "disappeared": "#2166ac",
 }
-_T: dict[str, dict[str, str]] = {
-    "sv": {
-        "ranking": "Förslag: var åtgärda härnäst", "dark": "Mörka stråk",
-        "repeated": "Platser som invånare pekar ut", "emerging": "Otrygga platser över tid",
-        "rank": "Rang", "score": "Poäng (0–1)", "reports": "Rapporter",
-        "incidents": "Händelser per hektar", "dark_m": "Mörka stråk (m)",
-        "recent": "Nyliga investeringar", "weights": "Vikter", "inputs": "Poäng per indata",
-        "n_reports": "Antal rapporter", "categories": "Kategorier", "pattern": "Mönster",
-        "length": "Längd (m)", "highway": "Typ", "aid": "Beslutsstöd, inte en dom: alla indata "
-        "och vikter visas.", "cells": "Rutor", "none": "–",
-        "new": "Ny", "intensifying": "Tilltagande", "consecutive": "I följd",
-        "persistent": "Ihållande", "sporadic": "Sporadisk", "oscillating": "Växlande",
-        "diminishing": "Avtagande", "historical": "Historisk", "disappeared": "Försvunnen",
-    },
-    "en": {
-        "ranking": "Where to act next", "dark": "Dark paths",
-        "repeated": "Places residents point out", "emerging": "Unsafe places over time",
-        "rank": "Rank", "score": "Score (0–1)", "reports": "Reports",
-        "incidents": "Incidents per hectare", "dark_m": "Dark paths (m)",
-        "recent": "Recent investments", "weights": "Weights", "inputs": "Score per input",
-        "n_reports": "Reports", "categories": "Categories", "pattern": "Pattern",
-        "length": "Length (m)", "highway": "Type", "aid": "A decision aid, not a verdict: every "
-        "input and weight is shown.", "cells": "Cells", "none": "–",
-        "new": "New", "intensifying": "Intensifying", "consecutive": "Consecutive",
-        "persistent": "Persistent", "sporadic": "Sporadic", "oscillating": "Oscillating",
-        "diminishing": "Diminishing", "historical": "Historical", "disappeared": "Disappeared",
-    },
-}
+#: The layer names, popup labels and pattern names by language (the ``places_map.`` texts
+#: of :data:`trygg_geo._i18n.TEXTS`).
+_T: dict[str, dict[str, str]] = {lang: texts("places_map.", lang) for lang in LANGS}
 
 
 def _num(v: Any, d: int, lang: str, none: str) -> str:

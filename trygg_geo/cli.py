@@ -42,6 +42,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -149,36 +150,14 @@ def _summary(res: Results) -> str:
     return "\n".join(lines)
 
 
-#: the CLI's own lines (the one-line results of --quiet, init's report), Swedish and English
-_TEXTS: dict[str, dict[str, str]] = {
-    "result": {
-        "sv": "Klart: {n} registerrader ({placed} placerade, {unplaced} ej placerade); effekt "
-              "skattad för {est} av {kinds} åtgärdstyper; resultat i '{folder}'.",
-        "en": "Done: {n} register rows ({placed} placed, {unplaced} unplaced); effect estimated "
-              "for {est} of {kinds} kinds; outputs in '{folder}'.",
-    },
-    "plan": {
-        "sv": "Klart: plan för vågen {wave}, {n} investeringar ({matbar} mätbara, {pooled} "
-              "mätbara sammanslagna, {not_} inte mätbara); skrivet i '{folder}'.",
-        "en": "Done: plan for the {wave} wave, {n} investments ({matbar} measurable, {pooled} "
-              "measurable pooled, {not_} not measurable); written to '{folder}'.",
-    },
-    "init": {
-        "sv": "Skrivet i '{folder}': {config} (kommenterad, alla sektioner) och exempelfilerna "
-              "{files}. Byt filerna mot era egna och ändra {config}; kör först som den är:",
-        "en": "Written to '{folder}': {config} (commented, every section) and the example files "
-              "{files}. Replace the files with your own and edit {config}; first run it as it "
-              "is:",
-    },
-    "init_quiet": {
-        "sv": "Skrivet: {config} och {n} exempelfiler. Kör: trygg-geo run {config}",
-        "en": "Written: {config} and {n} example files. Run: trygg-geo run {config}",
-    },
-}
+#: the CLI's own lines (the one-line results of --quiet, init's report) by key: their
+#: ``cli.`` keys in :data:`trygg_geo._i18n.TEXTS`
+_TEXTS: dict[str, str] = {"result": "cli.quiet_result", "plan": "cli.quiet_plan",
+                          "init": "cli.init_written", "init_quiet": "cli.init_quiet"}
 
 
-def _say(key: str, lang: str, **values: object) -> str:
-    return _TEXTS[key]["en" if lang == "en" else "sv"].format(**values)
+def _say(key: str, lang: str, **values: Any) -> str:
+    return text(_TEXTS[key], "en" if lang == "en" else "sv", **values)
 
 
 def _result_line(res: Results) -> str:

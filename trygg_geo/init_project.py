@@ -34,6 +34,7 @@ import geopandas as gpd
 
 from trygg_geo._atomic import atomic_path
 from trygg_geo._errors import OutputPathError
+from trygg_geo._i18n import text
 from trygg_geo.demo import DEMO_CRS, WAVES, make_demo_city
 from trygg_geo.ranking import DEFAULT_WEIGHTS
 from trygg_geo.survey import FIELDWORK_DAY, FIELDWORK_MONTH
@@ -61,15 +62,9 @@ class FolderNotEmptyError(OutputPathError):
     def render(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"sv"`` or ``"en"``)."""
         shown = ", ".join(self.entries[:5]) + (", …" if len(self.entries) > 5 else "")
-        if lang == "sv":
-            return (f"mappen '{self.folder}' är inte tom (den innehåller {shown}), och init "
-                    "skriver inte över filer. Gör så här: ange en ny eller tom mapp, t.ex. "
-                    f"trygg-geo init mitt_projekt, eller lägg till --force för att ersätta "
-                    f"exempelfilerna ({CONFIG_NAME}, {', '.join(FILES)}) i den här mappen.")
-        return (f"the folder '{self.folder}' is not empty (it holds {shown}), and init does not "
-                "overwrite files. Fix: give a new or empty folder, e.g. trygg-geo init "
-                "my_project, or add --force to replace the example files "
-                f"({CONFIG_NAME}, {', '.join(FILES)}) in this folder.")
+        return text("init.folder_not_empty", "sv" if lang == "sv" else "en",
+                    folder=self.folder, shown=shown, config=CONFIG_NAME,
+                    files=", ".join(FILES))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from trygg_geo._i18n import LANGS, text
 from trygg_geo.config import Config
 from trygg_geo.darkpaths import DarkPaths, dark_paths
 from trygg_geo.emerging import EmergingHotSpots, emerging_hot_spots
@@ -40,17 +41,11 @@ __all__ = ["Lagesbild", "build_lagesbild"]
 log = logging.getLogger(__name__)
 
 _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
-_NOTES = {
-    "no_osm": {"sv": "Mörka stråk kräver OSM-data ([gazetteer] path som .osm).",
-               "en": "Dark paths need OSM data ([gazetteer] path as .osm)."},
-    "no_reports": {"sv": "Inga invånarrapporter angivna ([reports]).",
-                   "en": "No resident reports given ([reports])."},
-    "no_incidents": {"sv": "Inga händelser angivna ([incidents]): inga otrygga platser.",
-                     "en": "No incidents given ([incidents]): no unsafe places."},
-    "no_dates": {"sv": "Händelserna saknar datum över minst två år: ingen analys över tid.",
-                 "en": "The incidents lack dates over two years or more: no analysis over time."},
-    "nothing_to_rank": {"sv": "Varken rapporter, händelser eller mörka stråk: ingen rangordning.",
-                        "en": "No reports, incidents or dark paths: no ranking."},
+#: Why a part of the lägesbild is missing, by note key and language (the ``lagesbild.``
+#: texts of :data:`trygg_geo._i18n.TEXTS`).
+_NOTES: dict[str, dict[str, str]] = {
+    key: {lang: text(f"lagesbild.{key}", lang) for lang in LANGS}
+    for key in ("no_osm", "no_reports", "no_incidents", "no_dates", "nothing_to_rank")
 }
 
 

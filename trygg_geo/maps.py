@@ -511,7 +511,8 @@ class _Controls(MacroElement):
             shown('.tg-title', below);
             shown('.leaflet-top.leaflet-right .leaflet-control', narrow ? below : function(r){
                 pad[1] = Math.max(pad[1], c.right - r.left + 8); });
-            shown('.leaflet-bottom.leaflet-right .leaflet-control', function(r){
+            shown('.leaflet-bottom.leaflet-right .leaflet-control', narrow ? function(r){
+                pad[2] = Math.max(pad[2], c.bottom - r.top + 8); } : function(r){
                 pad[1] = Math.max(pad[1], c.right - r.left + 8); });
             shown('.leaflet-top.leaflet-left .leaflet-control', narrow ? below : function(r){
                 pad[3] = Math.max(pad[3], r.right - c.left + 8); });

@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 
 from trygg_geo._crs import parse_crs, require_crs, require_projected
 from trygg_geo._errors import DataQualityWarning, InputError, MissingFileError
+from trygg_geo._i18n import LANGS, text
 from trygg_geo._tabular import (
     fold_text,
     match_columns,
@@ -66,14 +67,11 @@ REPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "crs": ("koordinatsystem", "crs", "epsg", "referenssystem"),
 }
 _TABLES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
-_REASON_TEXT = {
-    "no_location": {"sv": "Varken koordinater eller adress.",
-                    "en": "Neither coordinates nor an address."},
-    "no_gazetteer": {"sv": "Bara adress, men ingen adresskälla (gazetteer) angiven.",
-                     "en": "An address only, and no gazetteer given."},
-    "no_geometry": {"sv": "Objektet saknar geometri.", "en": "The feature has no geometry."},
-    "bad_coordinates": {"sv": "Koordinaterna (X/Y) går inte att läsa som tal; rätta cellen.",
-                        "en": "The coordinates (X/Y) are not numbers; correct the cell."},
+#: Why a report is unplaced, by reason code and language (the ``places.`` texts of
+#: :data:`trygg_geo._i18n.TEXTS`).
+_REASON_TEXT: dict[str, dict[str, str]] = {
+    reason: {lang: text(f"places.{reason}", lang) for lang in LANGS}
+    for reason in ("no_location", "no_gazetteer", "no_geometry", "bad_coordinates")
 }
 
 

@@ -43,7 +43,7 @@ import pyogrio
 from scipy import stats
 
 from trygg_geo._errors import InputError, MissingFileError
-from trygg_geo._i18n import text
+from trygg_geo._i18n import LANGS, text
 from trygg_geo._stats import t_crit
 from trygg_geo.design import DesignResult, assign_roles
 from trygg_geo.effects.variance import Tau2Result, between_district_variance
@@ -62,13 +62,11 @@ PLANNING_EFFECTS: dict[str, float] = {
     "belysning": -0.04, "slyrojning": -0.03, "utemiljo": -0.03, "kamerabevakning": -0.02,
     "klottersanering": -0.02, "annat": -0.02,
 }
-#: Verdict codes -> Swedish and English wording.
+#: Verdict codes (in this order) -> Swedish and English wording (the ``plan_verdict.`` texts
+#: of :data:`trygg_geo._i18n.TEXTS`).
 VERDICTS: dict[str, dict[str, str]] = {
-    "matbar": {"sv": "mätbar", "en": "measurable"},
-    "matbar_sammanslagen": {"sv": "mätbar bara sammanslagen per åtgärdstyp",
-                            "en": "measurable only pooled per kind"},
-    "inte_matbar": {"sv": "inte mätbar med nuvarande urval",
-                    "en": "not measurable with the current sample"},
+    code: {lang: text(f"plan_verdict.{code}", lang) for lang in LANGS}
+    for code in ("matbar", "matbar_sammanslagen", "inte_matbar")
 }
 _MAX_EXTRA = 1_000_000
 
@@ -373,6 +371,7 @@ def plan_evaluation(
     by_kind = kinds.set_index("kind")
 
     rows = []
+    say = "sv" if lang == "sv" else "en"  # the notes' language (English unless Swedish)
     for i, inv in planned.reset_index(drop=True).iterrows():
         ids = sorted(set(links.loc[links["row"] == i, "area_id"]) & set(treated))
         kind = str(inv.get("kind", "annat"))
@@ -382,8 +381,7 @@ def plan_evaluation(
         if not ids:
             rec.update(se=np.nan, mde=np.nan, power=np.nan, kind_mde=np.nan, kind_power=np.nan,
                        verdict="inte_matbar", extra_respondents=np.nan,
-                       note="utanför områdena eller i ett område utan mätning" if lang == "sv"
-                       else "outside the areas or in an area without survey")
+                       note=text("plan.note_outside", say))
             rows.append(rec)
             continue
         se = design.se(ids)
@@ -398,13 +396,9 @@ def plan_evaluation(
             rec["verdict"] = "matbar_sammanslagen" if kp >= power else "inte_matbar"
             need = design.extra_needed(ids, e)
             rec["extra_respondents"] = need
-            rec["note"] = "" if np.isfinite(need) else (
-                # the floor: the controls' sampling variance and tau2 do not shrink with
-                # respondents in the treated areas (tau2 may be near zero)
-                "kontrollernas osäkerhet och variationen mellan områden och mätningar är för "
-                "stora: inga extra svar räcker" if lang == "sv" else "the controls' uncertainty "
-                "and the between-district variance are too large: no number of respondents "
-                "suffices")
+            # the floor: the controls' sampling variance and tau2 do not shrink with
+            # respondents in the treated areas (tau2 may be near zero)
+            rec["note"] = "" if np.isfinite(need) else text("plan.note_no_extra", say)
         rows.append(rec)
     table = pd.DataFrame(rows)
     table["verdict_text"] = table["verdict"].map(lambda v: VERDICTS[v][lang])

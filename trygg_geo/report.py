@@ -61,6 +61,7 @@ from trygg_geo._report_render import (
 )
 from trygg_geo._version import __version__
 from trygg_geo.design import split_by_share
+from trygg_geo.effects.evaluation import count_tests
 from trygg_geo.effects.selection import event_study_figure
 from trygg_geo.interventions import CATALOGUE, UNKNOWN_KIND, get_kind, unknown_kinds
 from trygg_geo.io import register_duplicates
@@ -934,9 +935,13 @@ def _method_blocks(res: Results, t: dict[str, str], lang: str) -> list[Block]:
     if len(tested):
         sig = _significant(tested, 1 - level)
         adjusted = "p_adjusted" in tested.columns and tested["p_adjusted"].notna().any()
+        n_tests = count_tests(tested)  # investments sharing a contrast are one test
+        if n_tests < len(tested):
+            blocks.append(Block("p", t["shared_tests"].format(
+                rows=fmt_number(len(tested), 0, lang), n=fmt_number(n_tests, 0, lang))))
         blocks.append(Block("p", t["multiple_holm" if adjusted else "multiple_raw"].format(
-            n=len(tested), k=int(sig.sum()),
-            expected=fmt_number((1 - level) * len(tested), 1, lang),
+            n=n_tests, k=count_tests(tested[sig.to_numpy(dtype=bool)]),
+            expected=fmt_number((1 - level) * n_tests, 1, lang),
             level=fmt_number(level, 2, lang))))
         # every kind row, then the investment rows up to [output] report_max_rows
         order = np.argsort((tested["scope"] != "kind").to_numpy(), kind="stable")

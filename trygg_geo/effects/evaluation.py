@@ -79,8 +79,8 @@ from trygg_geo.effects.selection import (
 from trygg_geo.effects.variance import Tau2Result, between_district_variance
 from trygg_geo.interventions import CATALOGUE
 
-__all__ = ["EFFECT_COLUMNS", "EffectEstimates", "estimate_effects", "evaluate_effects",
-           "expected_false_positives", "headline_p"]
+__all__ = ["EFFECT_COLUMNS", "EffectEstimates", "count_tests", "estimate_effects",
+           "evaluate_effects", "expected_false_positives", "headline_p"]
 
 log = logging.getLogger(__name__)
 
@@ -403,16 +403,30 @@ def _fill_mde(table: pd.DataFrame, *, level: float, power: float) -> pd.DataFram
 
 
 def _multiple_testing(table: pd.DataFrame, *, level: float) -> pd.DataFrame:
-    """Holm over the per-investment rows' headline p-values; ``significant`` for every row.
+    """Holm over the per-investment tests' headline p-values; ``significant`` for every row.
 
-    Kind rows are not adjusted: each kind is its own pre-specified question. Rows blanked by
-    the disclosure check have no p-value and are no test.
+    A test is a distinct contrast (``contrast_id``): investments that share one area x window
+    contrast share one estimate and one p-value, so they count once in the family, not once
+    per register row (ten copies of one contrast would otherwise make every other test look
+    ten tests weaker). Kind rows are not adjusted: each kind is its own pre-specified
+    question. Rows blanked by the disclosure check have no p-value and are no test.
     """
     out = table.copy()
     p = headline_p(out)
     inv = (out["scope"] == "investment").to_numpy() & p.notna().to_numpy()
     adj = np.full(len(out), np.nan)
-    adj[inv] = holm_adjust(p[inv].to_numpy())
+    rows = np.flatnonzero(inv)
+    n_tests = 0
+    if len(rows):
+        cid = (out["contrast_id"].astype("string").to_numpy(dtype=object)[rows]
+               if "contrast_id" in out.columns else np.full(len(rows), None, dtype=object))
+        # one key per test: the contrast, or the row itself when it has none
+        keys = [c if isinstance(c, str) and c else f"row:{r}" for c, r in zip(cid, rows,
+                                                                                strict=True)]
+        uniq, first, back = np.unique(np.asarray(keys, dtype=object), return_index=True,
+                                      return_inverse=True)
+        adj[rows] = holm_adjust(p.to_numpy()[rows][first])[back]
+        n_tests = len(uniq)
     out["p_adjusted"] = adj
     method = pd.Series(pd.NA, index=out.index, dtype="string")
     method[inv] = "holm"
@@ -422,9 +436,9 @@ def _multiple_testing(table: pd.DataFrame, *, level: float) -> pd.DataFrame:
     sig[~np.isfinite(judge)] = pd.NA
     out["significant"] = sig
     if inv.any():
-        log.info("%d per-investment tests, Holm-adjusted: %d significant at %.0f %% (chance "
-                 "alone gives %.1f before adjustment)", int(inv.sum()),
-                 int(sig[inv].fillna(False).sum()), 100 * level, (1 - level) * inv.sum())
+        log.info("%d per-investment rows (%d distinct contrasts), Holm-adjusted: %d rows "
+                 "significant at %.0f %%", int(inv.sum()), n_tests,
+                 int(sig[inv].fillna(False).sum()), 100 * level)
     return out
 
 
@@ -463,7 +477,20 @@ def expected_false_positives(table: pd.DataFrame, *, level: float | None = None)
         lv = pd.to_numeric(table["level"], errors="coerce").dropna() if "level" in table \
             else pd.Series(dtype=float)
         level = float(lv.iloc[0]) if len(lv) else 0.95
-    return float((1 - level) * int(p.notna().sum()))
+    return float((1 - level) * count_tests(table[p.notna().to_numpy()]))
+
+
+def count_tests(table: pd.DataFrame) -> int:
+    """The number of distinct tests among the rows: rows that share a ``contrast_id`` are one.
+
+    >>> count_tests(pd.DataFrame({"contrast_id": ["a:1-2", "a:1-2", None, "b:1-2"]}))
+    3
+    """
+    if "contrast_id" not in table.columns:
+        return len(table)
+    cid = table["contrast_id"].astype("string")
+    shared = cid.notna() & (cid != "")
+    return int(cid[shared].nunique() + (~shared).sum())
 
 
 def _row_timing(design: DesignResult, n_rows: int) -> pd.Series:

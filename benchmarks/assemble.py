@@ -1,7 +1,9 @@
-"""Rebuild benchmarks/README.md from the summary below and every results/*.md.
+"""Print every results/*.md together, under the README's head, for a check.
 
-Each benchmark script writes its own figures to results/<topic>.md; run this afterwards:
-``python benchmarks/assemble.py``.
+Each benchmark script writes its own figures to results/<topic>.md. benchmarks/README.md holds
+those figures with interpretation written by hand, so it is edited, not regenerated: this
+script prints the raw assembly to stdout (``python benchmarks/assemble.py > /tmp/raw.md``) to
+compare against, and never overwrites the README.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ HEAD = """# Benchmarks
 Speed is measured here, never as timed assertions in tests. Every figure is a ratio against a
 baseline run **in the same process** on the same machine (2 shared cores, 24 GB), so the ratios
 hold when absolute times swing with load. Each script takes `--quick` for a smoke run; the
-figures below are from full runs. Rebuild this page with `python benchmarks/assemble.py`.
+figures below are from full runs. Each section's figures come from its script's
+`results/<topic>.md`; the interpretation is written by hand (`python benchmarks/assemble.py`
+prints the raw results together, for a check).
 
 | script | what | headline |
 |---|---|---|
@@ -41,7 +45,7 @@ def main() -> None:
         # demote every heading one level, so each results file is a section of this page
         lines = ["#" + ln if ln.startswith("#") else ln for ln in text.splitlines()]
         parts.append("\n".join(lines) + "\n")
-    (HERE / "README.md").write_text("\n".join(parts), encoding="utf-8")
+    print("\n".join(parts))
 
 
 if __name__ == "__main__":

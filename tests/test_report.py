@@ -255,3 +255,20 @@ def test_english_report(demo) -> None:
     assert blocks[0].content[3].content == "Summary of accounts"
     t = texts("report.", "en", level=0.95)
     assert t["col_effect_or_reason"] in _table_after(blocks, "Per project").columns
+
+
+def test_unbounded_intervals_are_explained_and_blank_in_the_csv(demo) -> None:
+    """A per-project permutation interval that cannot be bounded (one treated area, few
+    controls) is explained once in the report and is an empty cell in projekt.csv."""
+    res, _ = demo
+    inv = res.effects[res.effects["scope"] == "investment"]
+    lo = pd.to_numeric(inv.get("perm_ci_low"), errors="coerce")
+    assert np.isinf(lo).any(), "the demo has an unbounded per-project interval"
+    blocks = flatten_blocks(report.build_report(res))
+    assert any(b.kind == "p" and "kan permutationstestet inte utesluta" in str(b.content)
+               for b in blocks)
+    table = report.project_table(res, "sv")
+    for col in ("Effekt (procentenheter)", "KI nedre", "KI övre"):
+        vals = pd.to_numeric(table[col], errors="coerce")
+        assert not np.isinf(vals).any(), col
+    assert table["KI nedre"].isna().sum() >= int(np.isinf(lo).sum() > 0)

@@ -854,6 +854,17 @@ TEXTS: dict[str, dict[str, str]] = {
               "many treated areas (placebo in space) and makes no variance assumption.",
     },
     "report.projects": {"sv": "Per projekt", "en": "Per project"},
+    "report.unbounded_interval": {
+        "sv": "”−∞ till +∞”: med ett eller ett par behandlade områden och så här få "
+              "kontrollområden kan permutationstestet inte utesluta någon effekt, hur stor "
+              "den än är. Skattningen är då ett punktvärde utan stöd; läs effekten per "
+              "åtgärdstyp och MDE i stället. Kostnaden per procentenhet får då ingen övre "
+              "gräns (”–∞”).",
+        "en": "\"−∞ to +∞\": with one or two treated areas and this few control areas, the "
+              "permutation test cannot rule out any effect, however large. The estimate is "
+              "then a point value without support; read the effect per kind and the MDE "
+              "instead. The cost per percentage point then has no upper bound (\"–∞\").",
+    },
     "report.projects_intro": {
         "sv": "Effekten per projekt är effekten i de behandlade områden projektet når (en "
               "belysningssträcka över en områdesgräns räknas i båda): projekt i samma område "

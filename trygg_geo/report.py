@@ -527,14 +527,23 @@ def _csv_table(rows: pd.DataFrame, t: dict[str, str], run_id: object = None) -> 
         t["col_name"]: rows["name"], t["col_kind"]: rows["kind"], t["col_area"]: rows["area"],
         t["col_done"]: rows["done"], t["col_granted_kr"]: rows["granted"],
         t["col_spent_kr"]: rows["spent"], t["col_surplus_kr"]: rows["surplus"],
-        t["col_estimate_pp"]: rows["estimate"] * 100, t["col_ci_low_pp"]: rows["lo"] * 100,
-        t["col_ci_high_pp"]: rows["hi"] * 100,
+        # an unbounded interval (a permutation test that cannot reject at any effect) is an
+        # empty cell, not "-inf" in Excel; the text column says "−∞ till +∞"
+        t["col_estimate_pp"]: _finite(rows["estimate"]) * 100,
+        t["col_ci_low_pp"]: _finite(rows["lo"]) * 100,
+        t["col_ci_high_pp"]: _finite(rows["hi"]) * 100,
         t["col_effect_or_reason"]: rows["effect_text"], t["col_cost_ci"]: rows["cost_text"],
         t["col_duplicate"]: rows["duplicate"],
     })
     if run_id is not None and str(run_id):
         table[t["col_run_id"]] = str(run_id)
     return table
+
+
+def _finite(values: pd.Series) -> pd.Series:
+    """The numbers, with infinite ones as missing (for the CSV)."""
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    return v.where(np.isfinite(v))
 
 
 def _duplicate_notes(res: Results, t: dict[str, str]) -> dict[int, str]:
@@ -657,6 +666,9 @@ def _project_blocks(res: Results, t: dict[str, str], lang: str,
         t["col_effect_or_reason"]: shown["effect_text"], t["col_cost_ci"]: shown["cost_text"],
     })
     blocks = [Block("h2", t["projects"]), Block("p", t["projects_intro"]), Block("table", table)]
+    lo, hi = pd.to_numeric(rows["lo"], errors="coerce"), pd.to_numeric(rows["hi"], errors="coerce")
+    if bool((np.isinf(lo) | np.isinf(hi)).any()):  # say what an unbounded interval means
+        blocks.append(Block("p", t["unbounded_interval"]))
     if len(shown) < len(rows):
         blocks.append(Block("p", t["projects_shown"].format(
             shown=fmt_number(len(shown), 0, lang), n=fmt_number(len(rows), 0, lang),
